@@ -1,0 +1,100 @@
+"""Additive (Bahdanau) attention with projections, for the GRU seq2seq."""
+
+import keras
+from keras import ops
+
+from kzoo.layers.utils import check_positive_int, clone_initializer
+
+_NEGATIVE_INFINITY = -1e9
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class AdditiveAttention(keras.layers.Layer):
+    """`score(q, k) = v^T tanh(W_q q + W_k k)`, softmax over keys, weighted sum of values.
+
+    Implements the alignment model of Bahdanau et al. (2015). Unlike
+    `keras.layers.AdditiveAttention`, which adds raw query and key vectors, this
+    layer learns the projections `W_q`, `W_k` and `v` of the paper. The projected
+    keys do not depend on the decoder, so a decoder computes them once with
+    `project_keys(keys)` and passes them as `projected_keys` at every step.
+
+    Masks: `keys_mask` `[B, S]` (a Keras mask on `keys` when not given) hides
+    padded encoder positions. Scores are softmaxed in float32.
+
+    Args:
+        units: int. Width of the alignment model.
+        kernel_initializer: Defaults to "glorot_uniform".
+
+    Call arguments:
+        query: `[B, T, D_q]` decoder states.
+        keys: `[B, S, D_k]` encoder states (also the values).
+        projected_keys: optional `[B, S, units]` from `project_keys`.
+
+    Returns context `[B, T, D_k]` and, with `return_attention_scores`, weights
+    `[B, T, S]`.
+
+    Example:
+    ```python
+    import numpy as np
+    attention = AdditiveAttention(units=16)
+    context = attention(np.zeros((2, 3, 8), "float32"), keys=np.ones((2, 5, 12), "float32"))  # [2, 3, 12]
+    ```
+
+    References:
+        - [Bahdanau et al., 2015](https://arxiv.org/abs/1409.0473)
+    """
+
+    def __init__(self, units, kernel_initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.units = check_positive_int("units", units)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.supports_masking = True
+
+    def build(self, query_shape, keys_shape=None):
+        def dense(name, units, use_bias):
+            return keras.layers.Dense(
+                units,
+                use_bias=use_bias,
+                kernel_initializer=clone_initializer(self.kernel_initializer),
+                dtype=self.dtype_policy,
+                name=name,
+            )
+
+        self.query_dense = dense("query", self.units, use_bias=True)
+        self.query_dense.build(query_shape)
+        self.key_dense = dense("key", self.units, use_bias=False)
+        self.key_dense.build(keys_shape if keys_shape is not None else query_shape)
+        self.score_dense = dense("score", 1, use_bias=False)
+        self.score_dense.build((None, self.units))
+        self.built = True
+
+    def project_keys(self, keys):
+        """[B, S, D_k] -> [B, S, units], once per source sentence."""
+        return self.key_dense(keys)
+
+    def call(self, query, keys, keys_mask=None, projected_keys=None, return_attention_scores=False):
+        if keys_mask is None:
+            keys_mask = getattr(keys, "_keras_mask", None)
+        if projected_keys is None:
+            projected_keys = self.project_keys(keys)
+        projected_query = self.query_dense(query)  # [B, T, U]
+        hidden = ops.tanh(ops.expand_dims(projected_query, 2) + ops.expand_dims(projected_keys, 1))  # [B, T, S, U]
+        scores = ops.cast(ops.squeeze(self.score_dense(hidden), -1), "float32")  # [B, T, S]
+        if keys_mask is not None:
+            scores = scores + (1.0 - ops.expand_dims(ops.cast(keys_mask, "float32"), 1)) * _NEGATIVE_INFINITY
+        weights = ops.cast(ops.softmax(scores, axis=-1), self.compute_dtype)
+        context = ops.matmul(weights, ops.cast(keys, self.compute_dtype))  # [B, T, D_k]
+        return (context, weights) if return_attention_scores else context
+
+    def compute_output_spec(self, query, keys, return_attention_scores=False, **kwargs):
+        context = keras.KerasTensor(query.shape[:-1] + (keys.shape[-1],), dtype=self.compute_dtype)
+        if return_attention_scores:
+            return context, keras.KerasTensor(query.shape[:-1] + (keys.shape[1],), dtype=self.compute_dtype)
+        return context
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {"units": self.units, "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+        )
+        return config

@@ -1,0 +1,70 @@
+"""Fixed sine/cosine position encodings, computed in float32.
+
+keras-hub's `SinusoidalPositionEncoding` computes positions and angles in the
+layer's compute dtype: under `mixed_bfloat16` position 257 rounds to 256 (bfloat16
+has an 8-bit significand), so neighbouring tokens get the same encoding. This layer
+computes the angles in float32 and casts only the result.
+"""
+
+import keras
+from keras import ops
+
+from kzoo.layers.utils import check_positive_float
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class SinusoidalPositionEncoding(keras.layers.Layer):
+    """The position encoding of Vaswani et al. (2017), section 3.5, from a start index.
+
+    `PE(p, 2i) = sin(p / w^(2i/D))`, `PE(p, 2i+1) = cos(p / w^(2i/D))` with
+    `w = max_wavelength`. It has no weights; masks pass through unchanged.
+
+    Args:
+        max_wavelength: float. Defaults to 10000.
+
+    Call arguments:
+        inputs: `[B, T, D]`; only its shape is used.
+        start_index: int, scalar tensor or `[B]` tensor. The position of the first
+            token, so a cached decoder can encode token `t` alone. Defaults to 0.
+
+    Example:
+    ```python
+    import numpy as np
+    encode = SinusoidalPositionEncoding()
+    x = np.zeros((2, 4, 8), "float32")
+    full = encode(x)                              # [2, 4, 8]
+    last = encode(x[:, 3:], start_index=3)        # equals full[:, 3:]
+    ```
+
+    References:
+        - [Vaswani et al., 2017](https://arxiv.org/abs/1706.03762)
+    """
+
+    def __init__(self, max_wavelength=10000.0, **kwargs):
+        super().__init__(**kwargs)
+        self.max_wavelength = check_positive_float("max_wavelength", max_wavelength)
+        self.supports_masking = True
+        self.built = True
+
+    def call(self, inputs, start_index=0):
+        """[B, T, D] -> encodings [B, T, D] in the compute dtype."""
+        shape = ops.shape(inputs)
+        length, width = shape[1], shape[2]
+        start = ops.cast(start_index, "float32")
+        positions = ops.arange(length, dtype="float32")  # [T]
+        positions = ops.expand_dims(start, -1) + positions if len(start.shape) == 1 else start + positions
+        positions = ops.reshape(positions, (-1, length, 1))  # [1 or B, T, 1]
+        even_index = ops.cast(2 * (ops.arange(width) // 2), "float32")  # [D]: 0, 0, 2, 2, ...
+        frequencies = ops.exp(even_index * (-ops.log(self.max_wavelength) / ops.cast(width, "float32")))
+        angles = positions * frequencies  # [1 or B, T, D]
+        is_odd = ops.cast(ops.arange(width) % 2, "float32")
+        encodings = ops.sin(angles) * (1.0 - is_odd) + ops.cos(angles) * is_odd
+        return ops.broadcast_to(ops.cast(encodings, self.compute_dtype), shape)
+
+    def compute_output_shape(self, inputs_shape):
+        return inputs_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"max_wavelength": self.max_wavelength})
+        return config

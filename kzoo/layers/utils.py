@@ -1,0 +1,109 @@
+"""Argument checks and helpers shared by the kzoo layers.
+
+Each check raises a `ValueError` that names the argument, echoes the value and says
+what would be valid, in the style of Keras core.
+
+Example:
+```python
+check_positive_int("num_heads", 8)     # returns 8
+check_positive_int("num_heads", 0)     # ValueError: ... Received: num_heads=0
+```
+"""
+
+import keras
+
+ACTIVATIONS = ("relu", "gelu", "gelu_approximate", "silu", "swish", "tanh", "sigmoid", "linear")
+
+
+def check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`, expected a positive "
+            f"integer. Received: {name}={value!r}"
+        )
+    return value
+
+
+def check_rate(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`, expected a float in "
+            f"[0, 1). Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def check_positive_float(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`, expected a positive "
+            f"number. Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def check_activation(value):
+    """Accept the activation names listed in `ACTIVATIONS`; returns the name."""
+    if value not in ACTIVATIONS:
+        raise ValueError(
+            "Received an invalid value for argument `activation`, expected one of "
+            f"{', '.join(ACTIVATIONS)}. Received: activation={value!r}"
+        )
+    return value
+
+
+def activation_function(name):
+    """The callable for an activation name from `ACTIVATIONS`."""
+    if name == "gelu_approximate":
+        return lambda x: keras.activations.gelu(x, approximate=True)
+    return keras.activations.get(name)
+
+
+def check_divisible(name, value, divisor_name, divisor):
+    if value % divisor:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`, expected a multiple "
+            f"of {divisor_name}={divisor}. Received: {name}={value}"
+        )
+
+
+def clone_initializer(initializer):
+    """A fresh copy, so two sublayers never share one seeded initializer's state."""
+    initializer = keras.initializers.get(initializer)
+    return initializer.__class__.from_config(initializer.get_config())
+
+
+def copy_weights(target, source):
+    """Assign `source`'s weights to `target` (same structure), naming any shape mismatch."""
+    if len(target.weights) != len(source.weights):
+        raise ValueError(
+            f"Cannot load {source.name} into {target.name}: {len(source.weights)} weights there, "
+            f"{len(target.weights)} here."
+        )
+    for variable, value in zip(target.weights, source.weights):
+        if tuple(variable.shape) != tuple(value.shape):
+            raise ValueError(
+                f"Cannot load {value.path} into {variable.path}: shape {tuple(value.shape)} "
+                f"there, {tuple(variable.shape)} here."
+            )
+        variable.assign(value)
+
+
+def load_keras_hub_block_weights(block, reference):
+    """Copy a keras-hub TransformerEncoder/TransformerDecoder into a kzoo block."""
+    if not block.built:
+        raise ValueError(f"Build layer {block.name} (call it once) before loading weights into it.")
+    pairs = [
+        (block.self_attention_norm, reference._self_attention_layer_norm),
+        (block.feed_forward.intermediate_dense, reference._feedforward_intermediate_dense),
+        (block.feed_forward.output_dense, reference._feedforward_output_dense),
+        (block.feed_forward_norm, reference._feedforward_layer_norm),
+    ]
+    block.self_attention.load_keras_weights(reference._self_attention_layer)
+    if getattr(block, "has_cross_attention", False):
+        if getattr(reference, "_cross_attention_layer", None) is None:
+            raise ValueError(f"Cannot load {reference.name}: it has no cross-attention and {block.name} has.")
+        block.cross_attention.load_keras_weights(reference._cross_attention_layer)
+        pairs.append((block.cross_attention_norm, reference._cross_attention_layer_norm))
+    for target, source in pairs:
+        copy_weights(target, source)
