@@ -86,7 +86,7 @@ class AdditiveAttention(keras.layers.Layer):
         context = ops.matmul(weights, ops.cast(keys, self.compute_dtype))  # [B, T, D_k]
         return (context, weights) if return_attention_scores else context
 
-    def compute_output_spec(self, query, keys, return_attention_scores=False, **kwargs):
+    def compute_output_spec(self, query, keys, keys_mask=None, projected_keys=None, return_attention_scores=False):
         context = keras.KerasTensor(query.shape[:-1] + (keys.shape[-1],), dtype=self.compute_dtype)
         if return_attention_scores:
             return context, keras.KerasTensor(query.shape[:-1] + (keys.shape[1],), dtype=self.compute_dtype)

@@ -323,7 +323,19 @@ class MultiHeadAttention(keras.layers.Layer):
                     )
                 variable.assign(value)
 
-    def compute_output_spec(self, query, value=None, cache=None, return_attention_scores=False, **kwargs):
+    def compute_output_spec(
+        self,
+        query,
+        value=None,
+        query_mask=None,
+        value_mask=None,
+        attention_mask=None,
+        use_causal_mask=False,
+        cache=None,
+        cache_index=None,
+        return_attention_scores=False,
+        training=None,
+    ):
         width = self.output_dim or query.shape[-1]
         output = keras.KerasTensor(query.shape[:-1] + (width,), dtype=self.compute_dtype)
         outputs = [output]

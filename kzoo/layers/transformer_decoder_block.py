@@ -219,14 +219,27 @@ class TransformerDecoderBlock(keras.layers.Layer):
             outputs.append(scores)
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
-    def compute_output_spec(self, decoder_sequence, self_attention_cache=None, return_attention_scores=False, **kwargs):
+    def compute_output_spec(
+        self,
+        decoder_sequence,
+        encoder_sequence=None,
+        decoder_padding_mask=None,
+        encoder_padding_mask=None,
+        self_attention_cache=None,
+        cache_index=None,
+        cross_attention_cache=None,
+        use_causal_mask=True,
+        return_attention_scores=False,
+        training=None,
+    ):
         outputs = [keras.KerasTensor(decoder_sequence.shape, dtype=self.compute_dtype)]
         if self_attention_cache is not None:
             outputs.append(keras.KerasTensor(self_attention_cache.shape, dtype=self_attention_cache.dtype))
         if return_attention_scores:
-            encoder = kwargs.get("encoder_sequence")
-            cache = kwargs.get("cross_attention_cache")
-            length = encoder.shape[1] if encoder is not None else (cache.shape[3] if cache is not None else None)
+            if encoder_sequence is not None:
+                length = encoder_sequence.shape[1]
+            else:
+                length = cross_attention_cache.shape[3]
             outputs.append(
                 keras.KerasTensor(
                     (decoder_sequence.shape[0], self.num_heads, decoder_sequence.shape[1], length), self.compute_dtype

@@ -1,0 +1,64 @@
+"""GPT-style causal language model: a `DecoderBackbone` with tied output logits."""
+
+import keras
+from keras import ops
+
+from kzoo.models.serialization import backbone_from_config, task_config
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class CausalLM(keras.Model):
+    """Next-token logits `[B, T, V]` (float32) from a `DecoderBackbone`, tied embeddings.
+
+    Decoding interface shared by every generative kzoo model (see
+    `kzoo.generation`): `start_decoding(inputs, max_length)` returns a dict of
+    batch-major state tensors, and `decode_step(token_ids, state, index)` returns
+    logits `[B, T, V]` for tokens at positions `index..` and the updated state. The
+    step runs the same layers as the full forward pass (one code path).
+
+    Args:
+        backbone: `DecoderBackbone`.
+
+    Example:
+    ```python
+    lm = CausalLM(DecoderBackbone(vocabulary_size=100, num_layers=2, num_heads=2,
+                                  hidden_dim=32, intermediate_dim=64, max_sequence_length=32))
+    state = lm.start_decoding({"token_ids": prompt}, max_length=32)
+    logits, state = lm.decode_step(prompt[:, :1], state, index=0)
+    ```
+    """
+
+    def __init__(self, backbone, **kwargs):
+        inputs = dict(backbone.input)
+        sequence = backbone(inputs)
+        logits = backbone.token_embedding(sequence, reverse=True)
+        logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
+        super().__init__(inputs=inputs, outputs=logits, dtype=backbone.dtype_policy, **kwargs)
+        self.backbone = backbone
+
+    @property
+    def max_sequence_length(self):
+        return self.backbone.max_sequence_length
+
+    @property
+    def vocabulary_size(self):
+        return self.backbone.vocabulary_size
+
+    def start_decoding(self, inputs, max_length):
+        """An empty KV cache for `inputs["token_ids"]`'s batch: {"cache": [B, L, 2, H, S, K]}."""
+        batch_size = ops.shape(inputs["token_ids"])[0]
+        dtype = self.backbone.compute_dtype
+        return {"cache": ops.zeros(self.backbone.cache_shape(batch_size, max_length), dtype=dtype)}
+
+    def decode_step(self, token_ids, state, index):
+        """token_ids [B, T] at positions index.. -> logits [B, T, V] (float32), new state."""
+        hidden, cache = self.backbone.forward_with_cache(token_ids, state["cache"], index)
+        logits = ops.cast(self.backbone.token_embedding(hidden, reverse=True), "float32")
+        return logits, {"cache": cache}
+
+    def get_config(self):
+        return task_config(self)
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**backbone_from_config(config))

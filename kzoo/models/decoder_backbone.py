@@ -1,0 +1,150 @@
+"""The GPT-style decoder-only backbone."""
+
+import keras
+from keras import ops
+
+from kzoo.layers import PositionEmbedding, TransformerDecoderBlock
+from kzoo.layers.utils import check_positive_int, check_rate
+from kzoo.models.serialization import backbone_config
+
+
+def _forward(backbone_layers, token_ids, padding_mask=None, cache=None, cache_index=None):
+    """The one forward pass of the decoder, uncached (training) or cached (decoding).
+
+    token_ids [B, T] -> hidden [B, T, D] (and the updated cache [B, L, 2, H, S, K]).
+    """
+    token_embedding, position_embedding, dropout, blocks, final_norm = backbone_layers
+    x = token_embedding(token_ids)
+    x = dropout(x + position_embedding(x, start_index=0 if cache_index is None else cache_index))
+    updated = []
+    for layer, block in enumerate(blocks):
+        if cache is None:
+            x = block(x, decoder_padding_mask=padding_mask)
+        else:
+            x, layer_cache = block(x, self_attention_cache=cache[:, layer], cache_index=cache_index)
+            updated.append(layer_cache)
+    x = final_norm(x)
+    return x if cache is None else (x, ops.stack(updated, axis=1))
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class DecoderBackbone(keras.Model):
+    """Token + learned position embeddings, pre-layer-norm causal blocks, a final norm.
+
+    Implements GPT-2 (Radford et al., 2019). With `vocabulary_size=50257,
+    num_layers=12, num_heads=12, hidden_dim=768, intermediate_dim=3072,
+    max_sequence_length=1024` it has GPT-2 small's 124,439,808 parameters.
+
+    Inputs: `token_ids` `[B, T]`, `padding_mask` `[B, T]`. Output: `sequence_output`
+    `[B, T, D]`. `forward_with_cache` runs the same layers one step at a time.
+
+    Args:
+        vocabulary_size: int.
+        num_layers: int.
+        num_heads: int.
+        hidden_dim: int, divisible by `num_heads`.
+        intermediate_dim: int.
+        dropout: float. Defaults to 0.1.
+        max_sequence_length: int. Defaults to 1024.
+        activation: str. Defaults to "gelu_approximate" (GPT-2's).
+        layer_norm_epsilon: float. Defaults to 1e-5.
+        dtype: dtype policy.
+
+    Example:
+    ```python
+    backbone = DecoderBackbone(vocabulary_size=100, num_layers=2, num_heads=2,
+                               hidden_dim=32, intermediate_dim=64, max_sequence_length=16)
+    ```
+
+    References:
+        - [Radford et al., 2019](https://cdn.openai.com/better-language-models/language_models_are_unsupervised_multitask_learners.pdf)
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        num_layers,
+        num_heads,
+        hidden_dim,
+        intermediate_dim,
+        dropout=0.1,
+        max_sequence_length=1024,
+        activation="gelu_approximate",
+        layer_norm_epsilon=1e-5,
+        dtype=None,
+        **kwargs,
+    ):
+        check_positive_int("vocabulary_size", vocabulary_size)
+        check_positive_int("num_layers", num_layers)
+        check_positive_int("max_sequence_length", max_sequence_length)
+        check_rate("dropout", dropout)
+        initializer = keras.initializers.RandomNormal(stddev=0.02)
+        token_embedding = keras.layers.ReversibleEmbedding(
+            vocabulary_size, hidden_dim, embeddings_initializer=initializer, dtype=dtype, name="token_embedding"
+        )
+        position_embedding = PositionEmbedding(
+            max_sequence_length, initializer=initializer, dtype=dtype, name="position_embedding"
+        )
+        embeddings_dropout = keras.layers.Dropout(dropout, dtype=dtype, name="embeddings_dropout")
+        blocks = [
+            TransformerDecoderBlock(
+                num_heads=num_heads,
+                intermediate_dim=intermediate_dim,
+                dropout=dropout,
+                activation=activation,
+                layer_norm_epsilon=layer_norm_epsilon,
+                normalize_first=True,
+                kernel_initializer=keras.initializers.RandomNormal(stddev=0.02),
+                dtype=dtype,
+                name=f"decoder_block_{i}",
+            )
+            for i in range(num_layers)
+        ]
+        final_norm = keras.layers.LayerNormalization(epsilon=layer_norm_epsilon, dtype=dtype, name="final_norm")
+        backbone_layers = (token_embedding, position_embedding, embeddings_dropout, blocks, final_norm)
+
+        token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+        padding_mask = keras.Input(shape=(None,), dtype="int32", name="padding_mask")
+        sequence = _forward(backbone_layers, token_ids, padding_mask)
+        super().__init__(
+            inputs={"token_ids": token_ids, "padding_mask": padding_mask},
+            outputs=sequence,
+            dtype=dtype,
+            **kwargs,
+        )
+        self.vocabulary_size = vocabulary_size
+        self.num_layers = num_layers
+        self.num_heads = num_heads
+        self.hidden_dim = hidden_dim
+        self.intermediate_dim = intermediate_dim
+        self.dropout = dropout
+        self.max_sequence_length = max_sequence_length
+        self.activation = activation
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.token_embedding = token_embedding
+        self.position_embedding = position_embedding
+        self.blocks = blocks
+        self.final_norm = final_norm
+        self._backbone_layers = backbone_layers
+
+    def cache_shape(self, batch_size, max_length):
+        """`[B, L, 2, H, S, K]`: keys and values of every layer, head and position."""
+        return (batch_size, self.num_layers, 2, self.num_heads, max_length, self.hidden_dim // self.num_heads)
+
+    def forward_with_cache(self, token_ids, cache, cache_index):
+        """token_ids [B, T] at positions cache_index.. -> hidden [B, T, D], updated cache."""
+        return _forward(self._backbone_layers, token_ids, cache=cache, cache_index=cache_index)
+
+    def get_config(self):
+        return backbone_config(
+            self,
+            "vocabulary_size",
+            "num_layers",
+            "num_heads",
+            "hidden_dim",
+            "intermediate_dim",
+            "dropout",
+            "max_sequence_length",
+            "activation",
+            "layer_norm_epsilon",
+        )

@@ -1,0 +1,71 @@
+"""Masked-language-model pre-training head on top of an `EncoderBackbone`."""
+
+import keras
+from keras import ops
+
+from kzoo.models.serialization import backbone_from_config, task_config
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class MaskedLM(keras.Model):
+    """BERT's MLM head: dense + GELU + layer norm, then the tied token embedding.
+
+    Predicts every position: logits `[B, T, V]` (float32). The loss counts only the
+    masked positions through sample weights (`kzoo.data` MLM pipelines: 15% of
+    tokens, 80% [MASK] / 10% random / 10% kept).
+
+    Args:
+        backbone: `EncoderBackbone`.
+
+    Example:
+    ```python
+    mlm = MaskedLM(backbone)
+    logits = mlm({"token_ids": ids, "segment_ids": segments, "padding_mask": mask})   # [B, T, V]
+    ```
+
+    References:
+        - [Devlin et al., 2019](https://arxiv.org/abs/1810.04805)
+    """
+
+    def __init__(self, backbone, **kwargs):
+        dtype = backbone.dtype_policy
+        inputs = dict(backbone.input)
+        sequence = backbone(inputs)["sequence_output"]
+        transform = keras.layers.Dense(
+            backbone.hidden_dim, activation="gelu", dtype=dtype, name="mlm_transform"
+        )
+        norm = keras.layers.LayerNormalization(epsilon=backbone.layer_norm_epsilon, dtype=dtype, name="mlm_norm")
+        hidden = norm(transform(sequence))
+        output_bias = _OutputBias(backbone.vocabulary_size, dtype=dtype, name="mlm_output_bias")
+        logits = output_bias(backbone.token_embedding(hidden, reverse=True))
+        logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
+        super().__init__(inputs=inputs, outputs=logits, dtype=dtype, **kwargs)
+        self.backbone = backbone
+
+    def get_config(self):
+        return task_config(self)
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**backbone_from_config(config))
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class _OutputBias(keras.layers.Layer):
+    """A learned bias over the vocabulary, added to the tied-embedding logits."""
+
+    def __init__(self, vocabulary_size, **kwargs):
+        super().__init__(**kwargs)
+        self.vocabulary_size = vocabulary_size
+
+    def build(self, inputs_shape):
+        self.bias = self.add_weight(shape=(self.vocabulary_size,), initializer="zeros", name="bias")
+        self.built = True
+
+    def call(self, inputs):
+        return inputs + ops.cast(self.bias, inputs.dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        config["vocabulary_size"] = self.vocabulary_size
+        return config

@@ -1,0 +1,49 @@
+"""Sequence classification on top of an `EncoderBackbone`."""
+
+import keras
+
+from kzoo.layers.utils import check_positive_int, check_rate
+from kzoo.models.serialization import backbone_from_config, task_config
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class TextClassifier(keras.Model):
+    """Dropout and a dense layer on the backbone's pooled output: logits `[B, num_classes]`.
+
+    Inputs are the backbone's (`token_ids`, `segment_ids`, `padding_mask`); the
+    output `logits` is float32 even under mixed precision, so the loss is stable.
+
+    Args:
+        backbone: `EncoderBackbone`.
+        num_classes: int.
+        dropout: float. Defaults to 0.1.
+
+    Example:
+    ```python
+    backbone = EncoderBackbone(vocabulary_size=100, num_layers=1, num_heads=2,
+                               hidden_dim=16, intermediate_dim=32, max_sequence_length=8)
+    classifier = TextClassifier(backbone, num_classes=3)
+    classifier.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    ```
+    """
+
+    def __init__(self, backbone, num_classes, dropout=0.1, **kwargs):
+        check_positive_int("num_classes", num_classes)
+        check_rate("dropout", dropout)
+        dtype = backbone.dtype_policy
+        inputs = dict(backbone.input)
+        pooled = backbone(inputs)["pooled_output"]
+        pooled = keras.layers.Dropout(dropout, dtype=dtype, name="head_dropout")(pooled)
+        logits = keras.layers.Dense(num_classes, dtype=dtype, name="classifier")(pooled)
+        logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
+        super().__init__(inputs=inputs, outputs=logits, dtype=dtype, **kwargs)
+        self.backbone = backbone
+        self.num_classes = num_classes
+        self.dropout = dropout
+
+    def get_config(self):
+        return task_config(self, "num_classes", "dropout")
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**backbone_from_config(config))

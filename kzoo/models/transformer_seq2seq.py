@@ -1,0 +1,203 @@
+"""The encoder-decoder Transformer of Vaswani et al. (2017)."""
+
+import math
+
+import keras
+from keras import ops
+
+from kzoo.layers import SinusoidalPositionEncoding, TransformerDecoderBlock, TransformerEncoderBlock
+from kzoo.layers.utils import check_positive_int, check_rate
+from kzoo.models.serialization import backbone_config
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class TransformerSeq2Seq(keras.Model):
+    """Encoder-decoder Transformer with sinusoidal positions and one tied embedding.
+
+    As in the paper, source and target share one vocabulary and one embedding
+    matrix, which is also the output projection; embeddings are scaled by
+    sqrt(hidden_dim); blocks are post-layer-norm with ReLU.
+
+    Inputs: `encoder_token_ids` `[B, S]`, `encoder_padding_mask` `[B, S]`,
+    `decoder_token_ids` `[B, T]` (target shifted right, starting with the start
+    token), `decoder_padding_mask` `[B, T]`. Output: logits `[B, T, V]` (float32).
+
+    Decoding (`kzoo.generation`): `start_decoding` runs the encoder once and
+    computes every layer's cross-attention keys/values once; `decode_step` runs
+    the decoder blocks over the fixed-size self-attention cache. Both reuse the
+    layers (and the `_encode` / `_decode` functions) of the full forward pass.
+
+    Args:
+        vocabulary_size: int. Shared source/target vocabulary.
+        num_layers: int. Encoder and decoder blocks each (N in the paper).
+        num_heads: int.
+        hidden_dim: int (d_model).
+        intermediate_dim: int (d_ff).
+        dropout: float. Defaults to 0.1.
+        max_sequence_length: int. Longest source or target. Defaults to 256.
+        layer_norm_epsilon: float. Defaults to 1e-6.
+        dtype: dtype policy.
+
+    Example:
+    ```python
+    model = TransformerSeq2Seq(vocabulary_size=100, num_layers=2, num_heads=4,
+                               hidden_dim=64, intermediate_dim=128)
+    logits = model({"encoder_token_ids": src, "encoder_padding_mask": src_mask,
+                    "decoder_token_ids": tgt_in, "decoder_padding_mask": tgt_mask})
+    ```
+
+    References:
+        - [Vaswani et al., 2017](https://arxiv.org/abs/1706.03762)
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        num_layers,
+        num_heads,
+        hidden_dim,
+        intermediate_dim,
+        dropout=0.1,
+        max_sequence_length=256,
+        layer_norm_epsilon=1e-6,
+        dtype=None,
+        **kwargs,
+    ):
+        check_positive_int("vocabulary_size", vocabulary_size)
+        check_positive_int("num_layers", num_layers)
+        check_positive_int("max_sequence_length", max_sequence_length)
+        check_rate("dropout", dropout)
+        embedding = keras.layers.ReversibleEmbedding(
+            vocabulary_size,
+            hidden_dim,
+            embeddings_initializer=keras.initializers.RandomNormal(stddev=hidden_dim**-0.5),
+            dtype=dtype,
+            name="shared_embedding",
+        )
+        positions = SinusoidalPositionEncoding(dtype=dtype, name="position_encoding")
+        encoder_dropout = keras.layers.Dropout(dropout, dtype=dtype, name="encoder_embedding_dropout")
+        decoder_dropout = keras.layers.Dropout(dropout, dtype=dtype, name="decoder_embedding_dropout")
+        block_args = dict(
+            num_heads=num_heads,
+            intermediate_dim=intermediate_dim,
+            dropout=dropout,
+            layer_norm_epsilon=layer_norm_epsilon,
+            dtype=dtype,
+        )
+        encoder_blocks = [TransformerEncoderBlock(**block_args, name=f"encoder_block_{i}") for i in range(num_layers)]
+        decoder_blocks = [TransformerDecoderBlock(**block_args, name=f"decoder_block_{i}") for i in range(num_layers)]
+
+        self._scale = math.sqrt(hidden_dim)
+        self._encoder_layers = (embedding, positions, encoder_dropout, encoder_blocks)
+        self._decoder_layers = (embedding, positions, decoder_dropout, decoder_blocks)
+        inputs = {
+            name: keras.Input(shape=(None,), dtype="int32", name=name)
+            for name in ("encoder_token_ids", "encoder_padding_mask", "decoder_token_ids", "decoder_padding_mask")
+        }
+        encoded = self._encode(inputs["encoder_token_ids"], inputs["encoder_padding_mask"])
+        hidden = self._decode(
+            inputs["decoder_token_ids"],
+            encoder_output=encoded,
+            encoder_padding_mask=inputs["encoder_padding_mask"],
+            decoder_padding_mask=inputs["decoder_padding_mask"],
+        )
+        logits = keras.layers.Activation("linear", dtype="float32", name="logits")(embedding(hidden, reverse=True))
+        super().__init__(inputs=inputs, outputs=logits, dtype=dtype, **kwargs)
+        self.vocabulary_size = vocabulary_size
+        self.num_layers = num_layers
+        self.num_heads = num_heads
+        self.hidden_dim = hidden_dim
+        self.intermediate_dim = intermediate_dim
+        self.dropout = dropout
+        self.max_sequence_length = max_sequence_length
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.embedding = embedding
+        self.encoder_blocks = encoder_blocks
+        self.decoder_blocks = decoder_blocks
+
+    def _embed(self, layers, token_ids, start_index=0):
+        embedding, positions, dropout, _ = layers
+        x = embedding(token_ids) * ops.cast(self._scale, embedding.compute_dtype)
+        return dropout(x + positions(x, start_index=start_index))
+
+    def _encode(self, token_ids, padding_mask):
+        """[B, S] -> encoder output [B, S, D]."""
+        x = self._embed(self._encoder_layers, token_ids)
+        for block in self._encoder_layers[3]:
+            x = block(x, padding_mask=padding_mask)
+        return x
+
+    def _decode(
+        self,
+        token_ids,
+        encoder_output=None,
+        encoder_padding_mask=None,
+        decoder_padding_mask=None,
+        cache=None,
+        cross_cache=None,
+        cache_index=None,
+    ):
+        """The decoder, uncached over a whole target or cached from `cache_index`."""
+        x = self._embed(self._decoder_layers, token_ids, start_index=0 if cache_index is None else cache_index)
+        updated = []
+        for layer, block in enumerate(self._decoder_layers[3]):
+            if cache is None:
+                x = block(
+                    x,
+                    encoder_output,
+                    decoder_padding_mask=decoder_padding_mask,
+                    encoder_padding_mask=encoder_padding_mask,
+                )
+            else:
+                x, layer_cache = block(
+                    x,
+                    encoder_padding_mask=encoder_padding_mask,
+                    self_attention_cache=cache[:, layer],
+                    cache_index=cache_index,
+                    cross_attention_cache=cross_cache[:, layer],
+                )
+                updated.append(layer_cache)
+        return x if cache is None else (x, ops.stack(updated, axis=1))
+
+    def encode(self, encoder_token_ids, encoder_padding_mask):
+        """Source [B, S] -> encoder output [B, S, D] (inference mode)."""
+        return self._encode(encoder_token_ids, encoder_padding_mask)
+
+    def start_decoding(self, inputs, max_length):
+        """Encode once; return {"cache", "cross_cache", "encoder_padding_mask"}.
+
+        `cache` is `[B, L, 2, H, max_length, K]` zeros; `cross_cache` holds every
+        decoder layer's projected encoder keys/values `[B, L, 2, H, S, K]`.
+        """
+        token_ids, padding_mask = inputs["encoder_token_ids"], inputs["encoder_padding_mask"]
+        encoded = self._encode(token_ids, padding_mask)
+        cross_cache = ops.stack([block.compute_cross_attention_cache(encoded) for block in self.decoder_blocks], 1)
+        batch_size = ops.shape(token_ids)[0]
+        head_dim = self.hidden_dim // self.num_heads
+        cache = ops.zeros((batch_size, self.num_layers, 2, self.num_heads, max_length, head_dim), self.compute_dtype)
+        return {"cache": cache, "cross_cache": cross_cache, "encoder_padding_mask": padding_mask}
+
+    def decode_step(self, token_ids, state, index):
+        """token_ids [B, T] at positions index.. -> logits [B, T, V] (float32), new state."""
+        hidden, cache = self._decode(
+            token_ids,
+            encoder_padding_mask=state["encoder_padding_mask"],
+            cache=state["cache"],
+            cross_cache=state["cross_cache"],
+            cache_index=index,
+        )
+        logits = ops.cast(self.embedding(hidden, reverse=True), "float32")
+        return logits, dict(state, cache=cache)
+
+    def get_config(self):
+        return backbone_config(
+            self,
+            "vocabulary_size",
+            "num_layers",
+            "num_heads",
+            "hidden_dim",
+            "intermediate_dim",
+            "dropout",
+            "max_sequence_length",
+            "layer_norm_epsilon",
+        )

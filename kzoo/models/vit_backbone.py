@@ -1,0 +1,110 @@
+"""The Vision Transformer backbone."""
+
+import keras
+
+from kzoo.layers import PatchEmbedding, TransformerEncoderBlock
+from kzoo.layers.utils import check_positive_int, check_rate
+from kzoo.models.serialization import backbone_config
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class ViTBackbone(keras.Model):
+    """Patches + class token + learned positions, pre-layer-norm encoder blocks, final norm.
+
+    Implements ViT (Dosovitskiy et al., 2021). With `image_shape=(224, 224, 3),
+    patch_size=16, num_layers=12, num_heads=12, hidden_dim=768,
+    intermediate_dim=3072` it is ViT-B/16 (86,567,656 parameters with a
+    1000-class `ViTClassifier` head).
+
+    Input: `images` `[B, H, W, C]` float. Output: `sequence_output`
+    `[B, 1 + N, D]`; position 0 is the class token.
+
+    Args:
+        image_shape: tuple (H, W, C).
+        patch_size: int.
+        num_layers: int.
+        num_heads: int.
+        hidden_dim: int.
+        intermediate_dim: int.
+        dropout: float. Defaults to 0.0.
+        layer_norm_epsilon: float. Defaults to 1e-6.
+        dtype: dtype policy.
+
+    Example:
+    ```python
+    backbone = ViTBackbone(image_shape=(8, 8, 1), patch_size=4, num_layers=2,
+                           num_heads=2, hidden_dim=32, intermediate_dim=64)
+    ```
+
+    References:
+        - [Dosovitskiy et al., 2021](https://arxiv.org/abs/2010.11929)
+    """
+
+    def __init__(
+        self,
+        image_shape,
+        patch_size,
+        num_layers,
+        num_heads,
+        hidden_dim,
+        intermediate_dim,
+        dropout=0.0,
+        layer_norm_epsilon=1e-6,
+        dtype=None,
+        **kwargs,
+    ):
+        image_shape = tuple(int(side) for side in image_shape)
+        if len(image_shape) != 3:
+            raise ValueError(
+                "Received an invalid value for argument `image_shape`, expected "
+                f"(height, width, channels). Received: image_shape={image_shape}"
+            )
+        check_positive_int("num_layers", num_layers)
+        check_rate("dropout", dropout)
+        patch_embedding = PatchEmbedding(patch_size, hidden_dim, dtype=dtype, name="patch_embedding")
+        blocks = [
+            TransformerEncoderBlock(
+                num_heads=num_heads,
+                intermediate_dim=intermediate_dim,
+                dropout=dropout,
+                activation="gelu",
+                layer_norm_epsilon=layer_norm_epsilon,
+                normalize_first=True,
+                dtype=dtype,
+                name=f"encoder_block_{i}",
+            )
+            for i in range(num_layers)
+        ]
+        final_norm = keras.layers.LayerNormalization(epsilon=layer_norm_epsilon, dtype=dtype, name="final_norm")
+
+        images = keras.Input(shape=image_shape, dtype="float32", name="images")
+        x = keras.layers.Dropout(dropout, dtype=dtype, name="embeddings_dropout")(patch_embedding(images))
+        for block in blocks:
+            x = block(x)
+        x = final_norm(x)
+        super().__init__(inputs={"images": images}, outputs=x, dtype=dtype, **kwargs)
+        self.image_shape = image_shape
+        self.patch_size = patch_size
+        self.num_layers = num_layers
+        self.num_heads = num_heads
+        self.hidden_dim = hidden_dim
+        self.intermediate_dim = intermediate_dim
+        self.dropout = dropout
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.patch_embedding = patch_embedding
+        self.blocks = blocks
+        self.final_norm = final_norm
+
+    def get_config(self):
+        config = backbone_config(
+            self,
+            "patch_size",
+            "num_layers",
+            "num_heads",
+            "hidden_dim",
+            "intermediate_dim",
+            "dropout",
+            "layer_norm_epsilon",
+        )
+        config["image_shape"] = list(self.image_shape)
+        return config

@@ -1,0 +1,39 @@
+"""Image classification with a `ViTBackbone`."""
+
+import keras
+
+from kzoo.layers.utils import check_positive_int
+from kzoo.models.serialization import backbone_from_config, task_config
+
+
+@keras.saving.register_keras_serializable(package="kzoo")
+class ViTClassifier(keras.Model):
+    """A dense layer on the class token: logits `[B, num_classes]` (float32).
+
+    Args:
+        backbone: `ViTBackbone`.
+        num_classes: int.
+
+    Example:
+    ```python
+    classifier = ViTClassifier(backbone, num_classes=10)
+    logits = classifier({"images": images})
+    ```
+    """
+
+    def __init__(self, backbone, num_classes, **kwargs):
+        check_positive_int("num_classes", num_classes)
+        inputs = dict(backbone.input)
+        sequence = backbone(inputs)
+        logits = keras.layers.Dense(num_classes, dtype=backbone.dtype_policy, name="classifier")(sequence[:, 0, :])
+        logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
+        super().__init__(inputs=inputs, outputs=logits, dtype=backbone.dtype_policy, **kwargs)
+        self.backbone = backbone
+        self.num_classes = num_classes
+
+    def get_config(self):
+        return task_config(self, "num_classes")
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**backbone_from_config(config))

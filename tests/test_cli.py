@@ -1,0 +1,28 @@
+import subprocess
+import sys
+
+KZOO = [sys.executable, "-m", "kzoo.cli"]
+
+
+def _run(*args):
+    return subprocess.run(KZOO + list(args), capture_output=True, text=True, timeout=120)
+
+
+def test_help_lists_the_commands():
+    result = _run("--help")
+    assert result.returncode == 0
+    assert "list" in result.stdout
+
+
+def test_list_prints_every_preset_with_its_parameter_count():
+    result = _run("list")
+    assert result.returncode == 0
+    assert "transformer_base" in result.stdout and "63,082,496" in result.stdout
+    assert "gpt2_small" in result.stdout and "124,439,808" in result.stdout
+
+
+def test_unknown_command_fails_without_a_traceback():
+    result = _run("frobnicate")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "invalid choice" in result.stderr
