@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from kzoo.generation import generate
 from kzoo.models.serialization import backbone_from_config, task_config
 
 
@@ -55,6 +56,10 @@ class CausalLM(keras.Model):
         hidden, cache = self.backbone.forward_with_cache(token_ids, state["cache"], index)
         logits = ops.cast(self.backbone.token_embedding(hidden, reverse=True), "float32")
         return logits, {"cache": cache}
+
+    def generate(self, inputs, max_new_tokens, **kwargs):
+        """Decode with a KV cache; see `kzoo.generation.generate` for every option."""
+        return generate(self, inputs, max_new_tokens, **kwargs)
 
     def get_config(self):
         return task_config(self)

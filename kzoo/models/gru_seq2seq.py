@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from kzoo.generation import generate
 from kzoo.layers import AdditiveAttention
 from kzoo.layers.utils import check_positive_int, check_rate
 from kzoo.models.serialization import backbone_config
@@ -138,6 +139,10 @@ class GRUSeq2Seq(keras.Model):
             step=True,
         )
         return logits, dict(state, state=decoder_state)
+
+    def generate(self, inputs, max_new_tokens, **kwargs):
+        """Decode with a KV cache; see `kzoo.generation.generate` for every option."""
+        return generate(self, inputs, max_new_tokens, **kwargs)
 
     def get_config(self):
         return backbone_config(

@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from kzoo.generation import generate
 from kzoo.layers import SinusoidalPositionEncoding, TransformerDecoderBlock, TransformerEncoderBlock
 from kzoo.layers.utils import check_positive_int, check_rate
 from kzoo.models.serialization import backbone_config
@@ -188,6 +189,10 @@ class TransformerSeq2Seq(keras.Model):
         )
         logits = ops.cast(self.embedding(hidden, reverse=True), "float32")
         return logits, dict(state, cache=cache)
+
+    def generate(self, inputs, max_new_tokens, **kwargs):
+        """Decode with a KV cache; see `kzoo.generation.generate` for every option."""
+        return generate(self, inputs, max_new_tokens, **kwargs)
 
     def get_config(self):
         return backbone_config(

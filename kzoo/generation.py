@@ -1,0 +1,292 @@
+"""Autoregressive decoding with a KV cache: greedy, beam, top-k, top-p.
+
+Every generative kzoo model (`CausalLM`, `TransformerSeq2Seq`, `GRUSeq2Seq`)
+exposes `start_decoding(inputs, max_length) -> state` and
+`decode_step(token_ids, state, index) -> (logits, state)`, where `state` is a dict
+of batch-major tensors (KV caches, encoder outputs). This module runs the loop over
+that interface inside one `tf.function` (optionally XLA-compiled).
+
+Greedy, top-k, top-p and temperature sampling reuse keras-hub's samplers
+(`GreedySampler`, `TopKSampler`, `TopPSampler`): their `next(prompt, cache, index)`
+contract accepts our state dict as the cache. Beam search is ours: keras-hub's
+`BeamSampler` has no length penalty and keeps extending a beam after its end token,
+so finished hypotheses compete with unfinished ones on raw log-probability. Ours
+keeps finished hypotheses apart and scores them with the GNMT length penalty
+`((5 + length) / 6) ** length_penalty` (Wu et al., 2016).
+
+Ragged prompts follow keras-hub's scheme: prompts are right-padded into one buffer,
+decoding starts at the shortest prompt's end, and rows whose prompt is longer keep
+their prompt tokens (forced) until it ends. One scalar cache index then serves the
+whole batch, which is what the exported `decode_step` graphs take.
+
+`use_cache=False` recomputes the model's full forward pass (the training graph) over
+the whole prefix at every step; tests check that it gives the same tokens.
+
+Example:
+```python
+tokens = generate(lm, {"token_ids": ids, "padding_mask": mask}, max_new_tokens=20,
+                  strategy="top_p", top_p=0.9, seed=1, end_token_id=2)
+```
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+STRATEGIES = ("greedy", "beam", "top_k", "top_p")
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"Received an invalid value for argument `{name}`, expected a positive integer. Received: {name}={value!r}")
+    return int(value)
+
+
+def _is_seq2seq(inputs):
+    return "encoder_token_ids" in inputs
+
+
+def _prompt_buffer(model, inputs, max_new_tokens, start_token_id, pad_token_id):
+    """Host-side: the right-padded token buffer, the forced-position mask and prompt lengths."""
+    if _is_seq2seq(inputs):
+        if start_token_id is None:
+            raise ValueError("Encoder-decoder generation needs `start_token_id`, the token that starts every target.")
+        source_length = np.asarray(inputs["encoder_token_ids"]).shape[1]
+        if source_length > model.max_sequence_length:
+            raise ValueError(
+                f"The source has {source_length} tokens, more than the model's max_sequence_length="
+                f"{model.max_sequence_length}; truncate it."
+            )
+        batch = np.asarray(inputs["encoder_token_ids"]).shape[0]
+        lengths = np.ones(batch, "int32")
+        prompt = np.full((batch, 1), start_token_id, "int32")
+    else:
+        prompt = np.asarray(inputs["token_ids"], "int32")
+        mask = np.asarray(inputs.get("padding_mask", np.ones_like(prompt)), bool)
+        lengths = mask.sum(axis=1).astype("int32")
+        if np.any(lengths == 0):
+            raise ValueError("Every prompt needs at least one token; received an empty prompt.")
+    longest = int(lengths.max())
+    total = longest + max_new_tokens
+    limit = model.max_sequence_length if not _is_seq2seq(inputs) else model.max_sequence_length + 1
+    if total > limit:
+        raise ValueError(
+            f"A prompt of {longest} tokens plus max_new_tokens={max_new_tokens} needs {total} positions, more than "
+            f"the model's max_sequence_length={model.max_sequence_length}; shorten the prompt or max_new_tokens."
+        )
+    buffer = np.full((prompt.shape[0], total), pad_token_id, "int32")
+    forced = np.zeros_like(buffer, bool)
+    for row, length in enumerate(lengths):
+        buffer[row, :length] = prompt[row, :length]
+        forced[row, :length] = True
+    return buffer, forced, lengths
+
+
+def _model_inputs(inputs):
+    names = ("encoder_token_ids", "encoder_padding_mask") if _is_seq2seq(inputs) else ()
+    return {name: ops.convert_to_tensor(np.asarray(inputs[name], "int32")) for name in names}
+
+
+def _full_forward_logits(model, model_inputs, tokens):
+    """Logits [B, T, V] of the model's full (training) forward pass over `tokens` [B, T]."""
+    mask = ops.ones_like(tokens)
+    if "encoder_token_ids" in model_inputs:
+        feed = dict(model_inputs, decoder_token_ids=tokens, decoder_padding_mask=mask)
+    else:
+        feed = {"token_ids": tokens, "padding_mask": mask}
+    return model(feed, training=False)
+
+
+def _step_function(model, model_inputs, use_cache):
+    """keras-hub's `next(prompt, state, index)`: logits for position `index`."""
+
+    def next_cached(prompt, state, index):
+        token = ops.slice(prompt, [0, index - 1], [ops.shape(prompt)[0], 1])
+        logits, state = model.decode_step(token, state, index - 1)
+        return logits[:, -1, :], None, state
+
+    def next_uncached(prompt, state, index):
+        prefix = ops.slice(prompt, [0, 0], [ops.shape(prompt)[0], index])
+        return _full_forward_logits(model, model_inputs, prefix)[:, -1, :], None, state
+
+    return next_cached if use_cache else next_uncached
+
+
+def _sampler(strategy, top_k, top_p, temperature, seed):
+    import keras_hub
+
+    if strategy == "greedy":
+        return keras_hub.samplers.GreedySampler(temperature=temperature)
+    if strategy == "top_k":
+        return keras_hub.samplers.TopKSampler(k=_positive_int("top_k", top_k), seed=seed, temperature=temperature)
+    if top_p is None or not 0.0 < top_p <= 1.0:
+        raise ValueError(f"Received an invalid value for argument `top_p`, expected a float in (0, 1]. Received: top_p={top_p!r}")
+    return keras_hub.samplers.TopPSampler(p=top_p, k=top_k, seed=seed, temperature=temperature)
+
+
+def _length_penalty(length, alpha):
+    """GNMT length normalisation ((5 + length) / 6) ** alpha."""
+    return ops.power((5.0 + ops.cast(length, "float32")) / 6.0, alpha)
+
+
+def _beam_search(next_function, prompt, forced, state, start, lengths, num_beams, length_penalty, end_token_id):
+    """Beam search over `next_function`; returns the best sequence per row [B, L].
+
+    Unfinished beams compete on log-probability; a beam that emits the end token is
+    moved to a finished set scored with the length penalty. At the end unfinished
+    beams join the finished set (scored the same way) and the best one wins.
+    """
+    import tensorflow as tf
+
+    batch, total = prompt.shape
+    beams = num_beams
+    negative_infinity = -1e9
+
+    def tile(x):  # [B, ...] -> [B * K, ...]
+        return ops.repeat(x, beams, axis=0)
+
+    sequences = ops.reshape(tile(prompt), (batch, beams, total))
+    log_probs = ops.tile(ops.convert_to_tensor([[0.0] + [negative_infinity] * (beams - 1)]), (batch, 1))
+    finished = ops.zeros_like(sequences)
+    finished_scores = ops.full((batch, beams), negative_infinity)
+    state = tf.nest.map_structure(tile, state)
+    forced = ops.convert_to_tensor(forced)
+    lengths = ops.convert_to_tensor(lengths)
+    end = -1 if end_token_id is None else end_token_id
+
+    def gather(x, indices):  # x [B, K', ...], indices [B, K] -> [B, K, ...]
+        return tf.gather(x, indices, batch_dims=1)
+
+    def body(index, sequences, log_probs, finished, finished_scores, state):
+        logits, _, state = next_function(ops.reshape(sequences, (batch * beams, total)), state, index)
+        vocabulary = ops.shape(logits)[-1]
+        step = ops.reshape(ops.log_softmax(ops.cast(logits, "float32")), (batch, beams, vocabulary))
+        # Forced prompt positions: the prompt token costs nothing, anything else is impossible.
+        prompt_token = ops.one_hot(prompt[:, index], vocabulary)  # [B, V]
+        forced_step = ops.expand_dims((1.0 - prompt_token) * negative_infinity, 1)
+        is_forced = ops.reshape(forced[:, index], (batch, 1, 1))
+        step = ops.where(is_forced, forced_step, step)
+        scores = ops.reshape(ops.expand_dims(log_probs, -1) + step, (batch, beams * vocabulary))
+        top_scores, top_indices = ops.top_k(scores, k=2 * beams)
+        origin, token = top_indices // vocabulary, top_indices % vocabulary  # [B, 2K]
+        candidates = gather(sequences, origin)  # [B, 2K, L]
+        position = ops.one_hot(index, total, dtype="int32")  # [L]
+        candidates = candidates * (1 - position) + ops.expand_dims(token, -1) * position
+        ends = ops.logical_and(ops.equal(token, end), ops.logical_not(forced[:, index : index + 1]))
+        # Unfinished: the K best candidates that did not just end.
+        alive_scores = ops.where(ends, negative_infinity, top_scores)
+        alive_scores, alive = ops.top_k(alive_scores, k=beams)
+        sequences = gather(candidates, alive)
+        state = tf.nest.map_structure(
+            lambda x: tf.gather(x, ops.reshape(gather(origin, alive) + ops.arange(batch)[:, None] * beams, (-1,))),
+            state,
+        )
+        # Finished: merge the candidates that just ended into the finished set.
+        generated = index + 1 - ops.expand_dims(lengths, 1)  # tokens generated incl. the end token
+        ended_scores = ops.where(ends, top_scores / _length_penalty(generated, length_penalty), negative_infinity)
+        merged_scores = ops.concatenate([finished_scores, ended_scores], axis=1)
+        merged = ops.concatenate([finished, candidates], axis=1)
+        finished_scores, keep = ops.top_k(merged_scores, k=beams)
+        finished = gather(merged, keep)
+        return index + 1, sequences, alive_scores, finished, finished_scores, state
+
+    def condition(index, *unused):
+        return index < total
+
+    _, sequences, log_probs, finished, finished_scores, _ = tf.while_loop(
+        condition, body, (ops.convert_to_tensor(start, "int32"), sequences, log_probs, finished, finished_scores, state)
+    )
+    generated = total - ops.expand_dims(lengths, 1)
+    alive_scores = log_probs / _length_penalty(generated, length_penalty)
+    all_scores = ops.concatenate([finished_scores, alive_scores], axis=1)
+    best = ops.argmax(all_scores, axis=1)
+    everything = ops.concatenate([finished, sequences], axis=1)
+    return ops.take_along_axis(everything, best[:, None, None], axis=1)[:, 0]
+
+
+def generate(
+    model,
+    inputs,
+    max_new_tokens,
+    strategy="greedy",
+    end_token_id=None,
+    pad_token_id=0,
+    start_token_id=None,
+    num_beams=4,
+    length_penalty=0.0,
+    top_k=None,
+    top_p=None,
+    temperature=1.0,
+    seed=None,
+    use_cache=True,
+    jit_compile=False,
+):
+    """Decode `max_new_tokens` tokens per row; returns int32 `[B, max_new_tokens]`.
+
+    Args:
+        model: a generative kzoo model.
+        inputs: for `CausalLM`, `{"token_ids": [B, T], "padding_mask": [B, T]}`
+            (right-padded prompts of any lengths); for encoder-decoders,
+            `{"encoder_token_ids": [B, S], "encoder_padding_mask": [B, S]}`.
+        max_new_tokens: int > 0.
+        strategy: one of "greedy", "beam", "top_k", "top_p".
+        end_token_id: int or None. A row stops at its first end token: it is kept
+            and everything after it is `pad_token_id`.
+        pad_token_id: int. Fills rows after their end. Defaults to 0.
+        start_token_id: int. The first decoder token of encoder-decoders.
+        num_beams: int. Beam width. Defaults to 4.
+        length_penalty: float. GNMT alpha for beam search; 0 ranks by
+            log-probability alone (so `num_beams=1` equals greedy). Defaults to 0.
+        top_k: int. For "top_k" (and optionally "top_p").
+        top_p: float in (0, 1]. For "top_p".
+        temperature: float. Divides the logits before sampling. Defaults to 1.
+        seed: int. Makes sampling reproducible.
+        use_cache: bool. False recomputes the full forward pass every step.
+        jit_compile: bool. Compile the loop with XLA.
+    """
+    import tensorflow as tf
+
+    max_new_tokens = _positive_int("max_new_tokens", max_new_tokens)
+    if strategy not in STRATEGIES:
+        raise ValueError(f"Received an invalid value for argument `strategy`, expected one of {', '.join(STRATEGIES)}. Received: strategy={strategy!r}")
+    vocabulary = model.vocabulary_size
+    for name, token in (("end_token_id", end_token_id), ("pad_token_id", pad_token_id), ("start_token_id", start_token_id)):
+        if token is not None and not 0 <= int(token) < vocabulary:
+            raise ValueError(
+                f"Received an invalid value for argument `{name}`, expected a token id in [0, {vocabulary}). "
+                f"Received: {name}={token}"
+            )
+    if temperature <= 0:
+        raise ValueError(f"Received an invalid value for argument `temperature`, expected a positive float. Received: temperature={temperature}")
+    buffer, forced, lengths = _prompt_buffer(model, inputs, max_new_tokens, start_token_id, pad_token_id)
+    start = int(lengths.min())
+    total = buffer.shape[1]
+    model_inputs = _model_inputs(inputs)
+    next_function = _step_function(model, model_inputs, use_cache)
+    sampler = None if strategy == "beam" else _sampler(strategy, top_k, top_p, temperature, seed)  # Its seed variable lives outside the graph.
+
+    def run(model_inputs, buffer, forced):
+        state = model.start_decoding(model_inputs or {"token_ids": buffer}, total) if use_cache else {}
+        if use_cache and start > 1:  # Prefill the cache with the common prompt prefix, minus its last token.
+            _, state = model.decode_step(buffer[:, : start - 1], state, 0)
+        if strategy == "beam":
+            return _beam_search(
+                next_function, buffer, forced, state, start, lengths, _positive_int("num_beams", num_beams),
+                float(length_penalty), end_token_id,
+            )
+        stop = None if end_token_id is None else [end_token_id]
+        return sampler(next_function, buffer, cache=state, index=start, mask=forced, stop_token_ids=stop)
+
+    compiled = tf.function(run, jit_compile=jit_compile)
+    tokens = np.asarray(compiled(model_inputs, tf.constant(buffer), tf.constant(forced)))
+    return _new_tokens(tokens, lengths, max_new_tokens, end_token_id, pad_token_id)
+
+
+def _new_tokens(tokens, lengths, max_new_tokens, end_token_id, pad_token_id):
+    """Each row's first `max_new_tokens` tokens after its prompt, padded after its end token."""
+    rows = np.stack([tokens[row, length : length + max_new_tokens] for row, length in enumerate(lengths)])
+    if end_token_id is not None:
+        ended = np.cumsum(rows == end_token_id, axis=1) > 0
+        after_end = np.concatenate([np.zeros_like(ended[:, :1]), ended[:, :-1]], axis=1)
+        rows = np.where(after_end, pad_token_id, rows)
+    return rows.astype("int32")
