@@ -23,10 +23,26 @@ class SelectOpsRequiredError(ValueError):
 
 
 def freeze(concrete_function):
-    """A copy of `concrete_function` with every captured variable turned into a constant."""
+    """A copy of `concrete_function` with every captured variable turned into a constant.
+
+    Freezing flattens the outputs into a list (their names would become
+    `output_0`, ...), so the frozen graph is wrapped again to return the original
+    output dict: TFLite signature outputs keep names such as `logits`.
+    """
+    import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-    return convert_variables_to_constants_v2(concrete_function)
+    frozen = convert_variables_to_constants_v2(concrete_function)
+    structure = concrete_function.structured_outputs
+    specs = [
+        tf.TensorSpec(tensor.shape, tensor.dtype, name=tensor.name.split(":")[0])
+        for tensor in concrete_function.inputs[: len(frozen.inputs)]
+    ]
+
+    def named(*args):
+        return tf.nest.pack_sequence_as(structure, frozen(*args))
+
+    return tf.function(named, input_signature=specs).get_concrete_function()
 
 
 def convert_to_tflite(signatures, allow_select_ops=False, configure=None):

@@ -53,3 +53,12 @@ def test_unknown_override_lists_valid_arguments():
 def test_overrides_reach_backbone_and_head():
     model = kzoo.create("classifier_tiny", num_layers=1, num_classes=5, vocabulary_size=77)
     assert model.backbone.num_layers == 1 and model.num_classes == 5 and model.backbone.vocabulary_size == 77
+
+
+def test_an_explicit_dtype_policy_survives_save_and_load(tmp_path):
+    import keras
+
+    model = kzoo.create("classifier_tiny", dtype="mixed_bfloat16")
+    assert model.dtype_policy.name == "mixed_bfloat16"
+    model.save(tmp_path / "model.keras")
+    assert keras.models.load_model(tmp_path / "model.keras").dtype_policy.name == "mixed_bfloat16"

@@ -117,10 +117,14 @@ class MultiHeadAttention(keras.layers.Layer):
         self.output_dense.build(tuple(query_shape[:-1]) + (heads_width,))
         self.built = True
 
-    def _split_heads(self, x, parts):
-        """[B, T, parts * H * K] -> `parts` tensors of [B, H, T, K]."""
-        batch, length = ops.shape(x)[0], ops.shape(x)[1]
-        x = ops.reshape(x, (batch, length, parts, self.num_heads, self.key_dim))  # [B, T, P, H, K]
+    def _split_heads(self, x, parts, length):
+        """[B, T, parts * H * K] -> `parts` tensors of [B, H, T, K].
+
+        `length` (T) is read from the layer's input, not from the projection: tf2onnx
+        folds a Dense's Tensordot reshapes away and a Shape taken of the projection
+        then sees the 2-D `[B * T, ...]` matmul output (an invalid ONNX Reshape).
+        """
+        x = ops.reshape(x, (-1, length, parts, self.num_heads, self.key_dim))  # [B, T, P, H, K]
         x = ops.transpose(x, (2, 0, 3, 1, 4))  # [P, B, H, T, K]
         return [x[i] for i in range(parts)]
 
@@ -131,7 +135,7 @@ class MultiHeadAttention(keras.layers.Layer):
                 "`compute_key_value_cache` is for cross-attention layers; this layer "
                 f"({self.name}) was built for self-attention."
             )
-        key, value = self._split_heads(self.key_value_dense(value), 2)
+        key, value = self._split_heads(self.key_value_dense(value), 2, ops.shape(value)[1])
         return ops.stack([key, value], axis=1)
 
     def call(
@@ -186,13 +190,15 @@ class MultiHeadAttention(keras.layers.Layer):
             )
 
         if self.is_cross_attention:
-            (query_heads,) = self._split_heads(self.query_dense(query), 1)
+            (query_heads,) = self._split_heads(self.query_dense(query), 1, ops.shape(query)[1])
             if cache is None:
-                key, value_heads = self._split_heads(self.key_value_dense(value), 2)
+                key, value_heads = self._split_heads(self.key_value_dense(value), 2, ops.shape(value)[1])
             else:
                 key, value_heads = cache[:, 0], cache[:, 1]
         else:
-            query_heads, key, value_heads = self._split_heads(self.query_key_value_dense(query), 3)
+            query_heads, key, value_heads = self._split_heads(
+                self.query_key_value_dense(query), 3, ops.shape(query)[1]
+            )
             if cache is not None:
                 cache = self._write_cache(cache, key, value_heads, cache_index)
                 key, value_heads = cache[:, 0], cache[:, 1]
@@ -272,8 +278,7 @@ class MultiHeadAttention(keras.layers.Layer):
         dropped = self.dropout_layer(probabilities, training=training)
         context = ops.matmul(dropped, ops.cast(value, self.compute_dtype))  # [B, H, T, K]
         context = ops.transpose(context, (0, 2, 1, 3))  # [B, T, H, K]
-        batch, length = ops.shape(context)[0], ops.shape(context)[1]
-        context = ops.reshape(context, (batch, length, self.num_heads * self.key_dim))  # [B, T, H*K]
+        context = ops.reshape(context, (-1, ops.shape(query)[2], self.num_heads * self.key_dim))  # [B, T, H*K]
         return self.output_dense(context), probabilities
 
     def load_keras_weights(self, reference):

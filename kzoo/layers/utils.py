@@ -52,10 +52,21 @@ def check_activation(value):
     return value
 
 
+def exact_gelu(x):
+    """GELU, `0.5 x (1 + erf(x / sqrt(2)))`.
+
+    Written with `erf` because `keras.activations.gelu` lowers to TensorFlow's `Erfc`,
+    which tf2onnx 1.17 cannot convert; TFLite fuses this form into its GELU builtin.
+    """
+    return 0.5 * x * (1.0 + keras.ops.erf(x * 0.7071067811865476))
+
+
 def activation_function(name):
     """The callable for an activation name from `ACTIVATIONS`."""
     if name == "gelu_approximate":
         return lambda x: keras.activations.gelu(x, approximate=True)
+    if name == "gelu":
+        return exact_gelu
     return keras.activations.get(name)
 
 

@@ -15,6 +15,7 @@ from kzoo.models.causal_lm import CausalLM
 from kzoo.models.decoder_backbone import DecoderBackbone
 from kzoo.models.encoder_backbone import EncoderBackbone
 from kzoo.models.gru_seq2seq import GRUSeq2Seq
+from kzoo.models.keras_hub_import import import_keras_hub
 from kzoo.models.masked_lm import MaskedLM
 from kzoo.models.text_classifier import TextClassifier
 from kzoo.models.token_tagger import TokenTagger
@@ -94,5 +95,6 @@ __all__ = [
     "ViTBackbone",
     "ViTClassifier",
     "create",
+    "import_keras_hub",
     "list_models",
 ]

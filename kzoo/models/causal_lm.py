@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from kzoo.generation import generate
-from kzoo.models.serialization import backbone_from_config, task_config
+from kzoo.models.serialization import backbone_from_config, set_dtype_policy, task_config
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -35,6 +35,7 @@ class CausalLM(keras.Model):
         logits = backbone.token_embedding(sequence, reverse=True)
         logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
         super().__init__(inputs=inputs, outputs=logits, dtype=backbone.dtype_policy, **kwargs)
+        set_dtype_policy(self, backbone.dtype_policy)
         self.backbone = backbone
 
     @property
@@ -46,7 +47,7 @@ class CausalLM(keras.Model):
         return self.backbone.vocabulary_size
 
     def start_decoding(self, inputs, max_length):
-        """An empty KV cache for `inputs["token_ids"]`'s batch: {"cache": [B, L, 2, H, S, K]}."""
+        """An empty KV cache for `inputs["token_ids"]`'s batch: {"cache": [B, 2 L, H, S, K]}."""
         batch_size = ops.shape(inputs["token_ids"])[0]
         dtype = self.backbone.compute_dtype
         return {"cache": ops.zeros(self.backbone.cache_shape(batch_size, max_length), dtype=dtype)}

@@ -5,13 +5,13 @@ from keras import ops
 
 from kzoo.layers import PositionEmbedding, TransformerDecoderBlock
 from kzoo.layers.utils import check_positive_int, check_rate
-from kzoo.models.serialization import backbone_config
+from kzoo.models.serialization import backbone_config, set_dtype_policy
 
 
 def _forward(backbone_layers, token_ids, padding_mask=None, cache=None, cache_index=None):
     """The one forward pass of the decoder, uncached (training) or cached (decoding).
 
-    token_ids [B, T] -> hidden [B, T, D] (and the updated cache [B, L, 2, H, S, K]).
+    token_ids [B, T] -> hidden [B, T, D] (and the updated cache [B, 2 L, H, S, K]).
     """
     token_embedding, position_embedding, dropout, blocks, final_norm = backbone_layers
     x = token_embedding(token_ids)
@@ -21,10 +21,11 @@ def _forward(backbone_layers, token_ids, padding_mask=None, cache=None, cache_in
         if cache is None:
             x = block(x, decoder_padding_mask=padding_mask)
         else:
-            x, layer_cache = block(x, self_attention_cache=cache[:, layer], cache_index=cache_index)
+            layer_cache = cache[:, 2 * layer : 2 * layer + 2]  # [B, 2, H, S, K]
+            x, layer_cache = block(x, self_attention_cache=layer_cache, cache_index=cache_index)
             updated.append(layer_cache)
     x = final_norm(x)
-    return x if cache is None else (x, ops.stack(updated, axis=1))
+    return x if cache is None else (x, ops.concatenate(updated, axis=1))
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -112,6 +113,7 @@ class DecoderBackbone(keras.Model):
             dtype=dtype,
             **kwargs,
         )
+        set_dtype_policy(self, dtype)
         self.vocabulary_size = vocabulary_size
         self.num_layers = num_layers
         self.num_heads = num_heads
@@ -128,8 +130,12 @@ class DecoderBackbone(keras.Model):
         self._backbone_layers = backbone_layers
 
     def cache_shape(self, batch_size, max_length):
-        """`[B, L, 2, H, S, K]`: keys and values of every layer, head and position."""
-        return (batch_size, self.num_layers, 2, self.num_heads, max_length, self.hidden_dim // self.num_heads)
+        """`[B, 2 L, H, S, K]`: keys then values of layer 0, then of layer 1, ...
+
+        Five axes, not `[B, L, 2, ...]`: TFLite's STRIDED_SLICE kernel takes at most
+        five, and the int8 calibrator runs it on the cache.
+        """
+        return (batch_size, 2 * self.num_layers, self.num_heads, max_length, self.hidden_dim // self.num_heads)
 
     def forward_with_cache(self, token_ids, cache, cache_index):
         """token_ids [B, T] at positions cache_index.. -> hidden [B, T, D], updated cache."""

@@ -4,7 +4,7 @@ import keras
 
 from kzoo.layers import PositionEmbedding, TransformerEncoderBlock
 from kzoo.layers.utils import check_positive_int, check_rate
-from kzoo.models.serialization import backbone_config
+from kzoo.models.serialization import backbone_config, set_dtype_policy
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -121,6 +121,7 @@ class EncoderBackbone(keras.Model):
             dtype=dtype,
             **kwargs,
         )
+        set_dtype_policy(self, dtype)
         self.vocabulary_size = vocabulary_size
         self.num_layers = num_layers
         self.num_heads = num_heads

@@ -6,7 +6,7 @@ from keras import ops
 from kzoo.generation import generate
 from kzoo.layers import AdditiveAttention
 from kzoo.layers.utils import check_positive_int, check_rate
-from kzoo.models.serialization import backbone_config
+from kzoo.models.serialization import backbone_config, set_dtype_policy
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -86,6 +86,7 @@ class GRUSeq2Seq(keras.Model):
             inputs["decoder_token_ids"], state, encoder_output, inputs["encoder_padding_mask"], projected_keys=None
         )
         super().__init__(inputs=inputs, outputs=logits, dtype=dtype, **kwargs)
+        set_dtype_policy(self, dtype)
         self.vocabulary_size = vocabulary_size
         self.embedding_dim = embedding_dim
         self.hidden_dim = hidden_dim

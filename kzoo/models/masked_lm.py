@@ -3,7 +3,8 @@
 import keras
 from keras import ops
 
-from kzoo.models.serialization import backbone_from_config, task_config
+from kzoo.layers.utils import activation_function
+from kzoo.models.serialization import backbone_from_config, set_dtype_policy, task_config
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -32,7 +33,7 @@ class MaskedLM(keras.Model):
         inputs = dict(backbone.input)
         sequence = backbone(inputs)["sequence_output"]
         transform = keras.layers.Dense(
-            backbone.hidden_dim, activation="gelu", dtype=dtype, name="mlm_transform"
+            backbone.hidden_dim, activation=activation_function("gelu"), dtype=dtype, name="mlm_transform"
         )
         norm = keras.layers.LayerNormalization(epsilon=backbone.layer_norm_epsilon, dtype=dtype, name="mlm_norm")
         hidden = norm(transform(sequence))
@@ -40,6 +41,7 @@ class MaskedLM(keras.Model):
         logits = output_bias(backbone.token_embedding(hidden, reverse=True))
         logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
         super().__init__(inputs=inputs, outputs=logits, dtype=dtype, **kwargs)
+        set_dtype_policy(self, backbone.dtype_policy)
         self.backbone = backbone
 
     def get_config(self):

@@ -24,3 +24,13 @@ def backbone_from_config(config):
     if isinstance(config.get("backbone"), dict):
         config["backbone"] = keras.layers.deserialize(config["backbone"])
     return config
+
+
+def set_dtype_policy(model, dtype):
+    """Record `dtype` on a functional model: `Functional.__init__` ignores it.
+
+    Without this, a model built with `dtype="mixed_bfloat16"` reports (and saves) a
+    float32 policy while its layers compute in bfloat16.
+    """
+    if dtype is not None:
+        model.dtype_policy = keras.dtype_policies.get(dtype)

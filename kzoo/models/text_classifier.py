@@ -3,7 +3,7 @@
 import keras
 
 from kzoo.layers.utils import check_positive_int, check_rate
-from kzoo.models.serialization import backbone_from_config, task_config
+from kzoo.models.serialization import backbone_from_config, set_dtype_policy, task_config
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -37,6 +37,7 @@ class TextClassifier(keras.Model):
         logits = keras.layers.Dense(num_classes, dtype=dtype, name="classifier")(pooled)
         logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
         super().__init__(inputs=inputs, outputs=logits, dtype=dtype, **kwargs)
+        set_dtype_policy(self, backbone.dtype_policy)
         self.backbone = backbone
         self.num_classes = num_classes
         self.dropout = dropout

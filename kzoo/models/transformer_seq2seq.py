@@ -8,7 +8,7 @@ from keras import ops
 from kzoo.generation import generate
 from kzoo.layers import SinusoidalPositionEncoding, TransformerDecoderBlock, TransformerEncoderBlock
 from kzoo.layers.utils import check_positive_int, check_rate
-from kzoo.models.serialization import backbone_config
+from kzoo.models.serialization import backbone_config, set_dtype_policy
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -104,6 +104,7 @@ class TransformerSeq2Seq(keras.Model):
         )
         logits = keras.layers.Activation("linear", dtype="float32", name="logits")(embedding(hidden, reverse=True))
         super().__init__(inputs=inputs, outputs=logits, dtype=dtype, **kwargs)
+        set_dtype_policy(self, dtype)
         self.vocabulary_size = vocabulary_size
         self.num_layers = num_layers
         self.num_heads = num_heads
@@ -118,7 +119,7 @@ class TransformerSeq2Seq(keras.Model):
 
     def _embed(self, layers, token_ids, start_index=0):
         embedding, positions, dropout, _ = layers
-        x = embedding(token_ids) * ops.cast(self._scale, embedding.compute_dtype)
+        x = embedding(token_ids) * self._scale  # A Python float: a graph constant, not a captured tensor.
         return dropout(x + positions(x, start_index=start_index))
 
     def _encode(self, token_ids, padding_mask):
@@ -153,12 +154,12 @@ class TransformerSeq2Seq(keras.Model):
                 x, layer_cache = block(
                     x,
                     encoder_padding_mask=encoder_padding_mask,
-                    self_attention_cache=cache[:, layer],
+                    self_attention_cache=cache[:, 2 * layer : 2 * layer + 2],
                     cache_index=cache_index,
-                    cross_attention_cache=cross_cache[:, layer],
+                    cross_attention_cache=cross_cache[:, 2 * layer : 2 * layer + 2],
                 )
                 updated.append(layer_cache)
-        return x if cache is None else (x, ops.stack(updated, axis=1))
+        return x if cache is None else (x, ops.concatenate(updated, axis=1))
 
     def encode(self, encoder_token_ids, encoder_padding_mask):
         """Source [B, S] -> encoder output [B, S, D] (inference mode)."""
@@ -167,15 +168,16 @@ class TransformerSeq2Seq(keras.Model):
     def start_decoding(self, inputs, max_length):
         """Encode once; return {"cache", "cross_cache", "encoder_padding_mask"}.
 
-        `cache` is `[B, L, 2, H, max_length, K]` zeros; `cross_cache` holds every
-        decoder layer's projected encoder keys/values `[B, L, 2, H, S, K]`.
+        `cache` is `[B, 2 L, H, max_length, K]` zeros (keys then values of each
+        layer); `cross_cache` holds every decoder layer's projected encoder
+        keys/values `[B, 2 L, H, S, K]`.
         """
         token_ids, padding_mask = inputs["encoder_token_ids"], inputs["encoder_padding_mask"]
         encoded = self._encode(token_ids, padding_mask)
-        cross_cache = ops.stack([block.compute_cross_attention_cache(encoded) for block in self.decoder_blocks], 1)
+        cross_cache = ops.concatenate([block.compute_cross_attention_cache(encoded) for block in self.decoder_blocks], 1)
         batch_size = ops.shape(token_ids)[0]
         head_dim = self.hidden_dim // self.num_heads
-        cache = ops.zeros((batch_size, self.num_layers, 2, self.num_heads, max_length, head_dim), self.compute_dtype)
+        cache = ops.zeros((batch_size, 2 * self.num_layers, self.num_heads, max_length, head_dim), self.compute_dtype)
         return {"cache": cache, "cross_cache": cross_cache, "encoder_padding_mask": padding_mask}
 
     def decode_step(self, token_ids, state, index):

@@ -4,7 +4,7 @@ import keras
 
 from kzoo.layers import PatchEmbedding, TransformerEncoderBlock
 from kzoo.layers.utils import check_positive_int, check_rate
-from kzoo.models.serialization import backbone_config
+from kzoo.models.serialization import backbone_config, set_dtype_policy
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -83,6 +83,7 @@ class ViTBackbone(keras.Model):
             x = block(x)
         x = final_norm(x)
         super().__init__(inputs={"images": images}, outputs=x, dtype=dtype, **kwargs)
+        set_dtype_policy(self, dtype)
         self.image_shape = image_shape
         self.patch_size = patch_size
         self.num_layers = num_layers

@@ -3,7 +3,7 @@
 import keras
 
 from kzoo.layers.utils import check_positive_int
-from kzoo.models.serialization import backbone_from_config, task_config
+from kzoo.models.serialization import backbone_from_config, set_dtype_policy, task_config
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -28,6 +28,7 @@ class ViTClassifier(keras.Model):
         logits = keras.layers.Dense(num_classes, dtype=backbone.dtype_policy, name="classifier")(sequence[:, 0, :])
         logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
         super().__init__(inputs=inputs, outputs=logits, dtype=backbone.dtype_policy, **kwargs)
+        set_dtype_policy(self, backbone.dtype_policy)
         self.backbone = backbone
         self.num_classes = num_classes
 
