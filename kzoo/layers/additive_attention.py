@@ -3,9 +3,7 @@
 import keras
 from keras import ops
 
-from kzoo.layers.utils import check_positive_int, clone_initializer
-
-_NEGATIVE_INFINITY = -1e9
+from kzoo.layers.utils import check_positive_int, clone_initializer, mask_scores
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -81,7 +79,7 @@ class AdditiveAttention(keras.layers.Layer):
         hidden = ops.tanh(ops.expand_dims(projected_query, 2) + ops.expand_dims(projected_keys, 1))  # [B, T, S, U]
         scores = ops.cast(ops.squeeze(self.score_dense(hidden), -1), "float32")  # [B, T, S]
         if keys_mask is not None:
-            scores = scores + (1.0 - ops.expand_dims(ops.cast(keys_mask, "float32"), 1)) * _NEGATIVE_INFINITY
+            scores = mask_scores(scores, ops.expand_dims(ops.cast(keys_mask, "float32"), 1))
         weights = ops.cast(ops.softmax(scores, axis=-1), self.compute_dtype)
         context = ops.matmul(weights, ops.cast(keys, self.compute_dtype))  # [B, T, D_k]
         return (context, weights) if return_attention_scores else context

@@ -17,9 +17,7 @@ import numpy as np
 import keras
 from keras import ops
 
-from kzoo.layers.utils import check_positive_int, check_rate, clone_initializer
-
-_NEGATIVE_INFINITY = -1e9  # Same constant as keras.layers.Softmax, so masked rows match it.
+from kzoo.layers.utils import check_positive_int, check_rate, clone_initializer, mask_scores
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -32,8 +30,10 @@ class MultiHeadAttention(keras.layers.Layer):
 
     Masks: `query_mask` `[B, T]`, `value_mask` `[B, S]` (a Keras mask on `query` or
     `value` is used when these are not given), `attention_mask` `[B, T, S]` and
-    `use_causal_mask` are combined with a logical AND. Masked scores get -1e9 before a
-    float32 softmax, so under mixed precision the softmax never runs in 16 bits.
+    `use_causal_mask` are combined with a logical AND. Masked scores drop to 30 below
+    the row's lowest score (`kzoo.layers.utils.mask_scores`: a -1e9 constant breaks
+    full-int8 TFLite) before a float32 softmax, so under mixed precision the softmax
+    never runs in 16 bits.
 
     The cache has a fixed shape `[B, 2, num_heads, S_max, key_dim]` (keys, then
     values; heads before positions so attention reads it without a transpose).
@@ -273,7 +273,7 @@ class MultiHeadAttention(keras.layers.Layer):
         scores = ops.matmul(query, ops.transpose(ops.cast(key, query.dtype), (0, 1, 3, 2)))  # [B, H, T, S]
         scores = ops.cast(scores, "float32")
         if mask is not None:
-            scores = scores + (1.0 - ops.expand_dims(mask, 1)) * _NEGATIVE_INFINITY  # [B, 1, T, S]
+            scores = mask_scores(scores, ops.expand_dims(mask, 1))  # mask [B, 1, T, S]
         probabilities = ops.cast(ops.softmax(scores, axis=-1), self.compute_dtype)
         dropped = self.dropout_layer(probabilities, training=training)
         context = ops.matmul(dropped, ops.cast(value, self.compute_dtype))  # [B, H, T, K]

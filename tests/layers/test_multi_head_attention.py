@@ -173,3 +173,37 @@ def test_self_attention_cache_without_index_is_rejected():
     layer = MultiHeadAttention(num_heads=2, key_dim=4)
     with pytest.raises(ValueError, match="needs `cache_index`"):
         layer(_x(length=1), cache=np.zeros((2, 2, 2, 4, 4), "float32"))
+
+
+def test_masked_attention_survives_full_int8_quantization():
+    """A -1e9 additive mask gives the softmax input a 1e9 range: int8 then erases the scores."""
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    from export.tflite import convert_to_tflite
+
+    layer = MultiHeadAttention(num_heads=2, key_dim=8)
+    x = _x(length=8)
+    padding = np.ones((2, 8), "float32")
+    padding[0, 5:] = 0
+    layer(x)
+
+    function = tf.function(
+        lambda x, mask: {"y": layer(x, value_mask=mask, use_causal_mask=True)},
+        input_signature=[tf.TensorSpec([1, 8, 16], tf.float32, name="x"), tf.TensorSpec([1, 8], tf.float32, name="mask")],
+    )
+
+    def configure(converter):
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: (
+            {"x": _x(length=8)[:1], "mask": padding[i % 2 : i % 2 + 1]} for i in range(16)
+        )
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+
+    runner = Interpreter(model_content=convert_to_tflite({"step": function.get_concrete_function()}, configure=configure))
+    runner = runner.get_signature_runner("step")
+    for row in range(2):
+        expected = layer(x[row : row + 1], value_mask=padding[row : row + 1], use_causal_mask=True).numpy()
+        actual = runner(x=x[row : row + 1], mask=padding[row : row + 1])["y"]
+        scale = np.abs(expected).max()
+        assert np.abs(actual - expected).max() < 0.1 * scale  # With a -1e9 mask: error ~ scale.
