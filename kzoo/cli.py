@@ -45,6 +45,60 @@ def _list(args):
     return 0
 
 
+def _train(args):
+    from kzoo.training.recipe import RunConfig, train
+
+    fields = {
+        "preset": args.preset, "task": args.task, "run_dir": args.run_dir, "epochs": args.epochs,
+        "steps_per_epoch": args.steps_per_epoch, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
+        "tokenizer": args.tokenizer, "vocabulary_size": args.vocabulary_size, "precision": args.precision,
+        "strategy": args.strategy, "seed": args.seed, "max_examples": args.max_examples, "jit_compile": args.jit_compile,
+    }
+    try:
+        if args.config:
+            config = RunConfig.from_file(args.config, **fields)
+        else:
+            if not args.preset or not args.task:
+                raise UsageError("name a PRESET and --task TASK, or give --config run.yaml.")
+            fields.setdefault("run_dir", None)
+            fields["run_dir"] = fields["run_dir"] or f"runs/{args.preset}-{args.task}"
+            config = RunConfig(**{k: v for k, v in fields.items() if v is not None})
+        run_dir = train(config, verbose=1 if sys.stdout.isatty() else 2)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    print(f"Trained {config.preset} on {config.task}: {run_dir}")
+    print(f"Next: kzoo evaluate {run_dir}   |   kzoo export {run_dir}")
+    return 0
+
+
+def _evaluate(args):
+    from kzoo.training.recipe import evaluate
+
+    try:
+        results = evaluate(args.run_dir, split=args.split, limit=args.limit)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    rows = [{"metric": k, "value": f"{v:.2f}" if isinstance(v, float) else v} for k, v in results.items() if k != "samples"]
+    print(_table(rows, ["metric", "value"]))
+    for sample in results.get("samples", []):
+        print(f"  {sample['source']!r} -> {sample['hypothesis']!r} (reference {sample['reference']!r})")
+    return 0
+
+
+def _export(args):
+    from export.cli import export_run
+
+    try:
+        rows = export_run(
+            args.run_dir, out=args.out, formats=args.formats, quantize=args.quantize, skip_failing=args.skip_failing,
+            allow_select_ops=args.allow_select_ops, onnx_quantize=args.onnx_quantize,
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    print(_table(rows, ["format", "size", "max diff", "metric", "latency"]))
+    return 0
+
+
 def _build_parser():
     parser = argparse.ArgumentParser(
         prog="kzoo",
@@ -55,6 +109,40 @@ def _build_parser():
     listing = commands.add_parser("list", help="list the model presets (or, with --tasks, the bundled tasks)")
     listing.add_argument("--tasks", action="store_true", help="list the bundled datasets instead")
     listing.set_defaults(handler=_list)
+
+    training = commands.add_parser("train", help="train a preset on a bundled task into a run folder")
+    training.add_argument("preset", nargs="?", help="model preset (see `kzoo list`)")
+    training.add_argument("--task", help="bundled task (see `kzoo list --tasks`)")
+    training.add_argument("--config", help="a YAML/JSON run config; flags override its keys")
+    training.add_argument("--run-dir", help="output folder (default runs/PRESET-TASK)")
+    training.add_argument("--epochs", type=int)
+    training.add_argument("--steps-per-epoch", type=int)
+    training.add_argument("--batch-size", type=int, help="global batch size")
+    training.add_argument("--learning-rate", type=float)
+    training.add_argument("--tokenizer", choices=("sentencepiece", "wordpiece", "byte"))
+    training.add_argument("--vocabulary-size", type=int)
+    training.add_argument("--precision", choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"))
+    training.add_argument("--strategy", help="auto, default, one_device, mirrored, multi_worker or tpu")
+    training.add_argument("--seed", type=int)
+    training.add_argument("--max-examples", type=int, help="train on the first N examples only")
+    training.add_argument("--jit-compile", action="store_true", default=None, help="XLA-compile the train step")
+    training.set_defaults(handler=_train)
+
+    evaluation = commands.add_parser("evaluate", help="print the task metrics of a finished run")
+    evaluation.add_argument("run_dir")
+    evaluation.add_argument("--split", default="test", choices=("train", "validation", "test"))
+    evaluation.add_argument("--limit", type=int, help="evaluate the first N examples only")
+    evaluation.set_defaults(handler=_evaluate)
+
+    exporting = commands.add_parser("export", help="export a finished run to SavedModel, TFLite and ONNX with parity checks")
+    exporting.add_argument("run_dir")
+    exporting.add_argument("--out", help="bundle folder (default saved_models/RUN_NAME)")
+    exporting.add_argument("--formats", nargs="+", default=["savedmodel", "tflite", "onnx"])
+    exporting.add_argument("--quantize", nargs="+", default=["fp32", "fp16", "dynamic_int8", "int8"])
+    exporting.add_argument("--onnx-quantize", action="store_true", help="also write ONNX Runtime dynamic-int8 files")
+    exporting.add_argument("--skip-failing", action="store_true", help="leave out variants that fail parity")
+    exporting.add_argument("--allow-select-ops", action="store_true", help="allow Select TF ops in TFLite")
+    exporting.set_defaults(handler=_export)
     return parser
 
 
