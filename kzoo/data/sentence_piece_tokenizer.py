@@ -1,0 +1,201 @@
+"""SentencePiece tokenizer with kzoo's fixed special tokens, identical with and without TensorFlow.
+
+The `sentencepiece` package does the work, for training, tokenizing and
+decoding. keras-hub's `SentencePieceTokenizer` (tensorflow-text's
+`SentencepieceTokenizer` op) is deliberately not used on the `tf.data` path,
+for two measured reasons:
+
+- tensorflow-text embeds an older SentencePiece build that breaks ties
+  between equally scored segmentations differently: on 2,600 task samples one
+  (a pydoc text table of `+-----+` runs) got its pieces in another order than
+  the `sentencepiece` package gives, so the TF-free runtime would not
+  reproduce the training ids;
+- its model lives in a resource owned by the op's kernel, which
+  `tf.random.set_seed` / `keras.utils.set_random_seed` delete by clearing the
+  eager kernel cache ("SentencepieceResource does not exist",
+  tensorflow/text#802), breaking any tokenizer built before seeding.
+
+So `tokenize` runs the package through `tf.numpy_function` on whole chunks
+of strings (the pipelines tokenize 256 at a time): the same code as
+`export.runtime.tokenizers`, hence the same ids. The op cannot be saved inside
+a SavedModel graph; kzoo bundles ship the model file for the runtime instead.
+Training calls `sentencepiece.SentencePieceTrainer` directly rather than
+`keras_hub.tokenizers.compute_sentence_piece_proto`, because that helper
+cannot reserve an id for the mask token; the other ids are the ones it uses
+(pad 0, unknown 1, start 2, end 3), with `<mask>` a control symbol at id 4.
+
+Example:
+```python
+task = kzoo.data.load_task("numbers_en_de")
+tokenizer = kzoo.data.SentencePieceTokenizer.train(task.texts(), vocabulary_size=1000)
+ids = tokenizer.encode(["twenty-two"])[0]
+tokenizer.decode(ids)  # 'twenty-two'
+```
+"""
+
+import io
+import itertools
+import os
+
+import numpy as np
+
+from kzoo.data.tokenizer import SPECIAL_TOKEN_NAMES, Tokenizer
+
+MODEL_FILE = "sentencepiece.model"
+SPECIAL_TOKENS = {"pad": "<pad>", "unknown": "<unk>", "start": "<s>", "end": "</s>", "mask": "<mask>"}
+MODEL_TYPES = ("unigram", "bpe", "char", "word")
+
+
+def _sentences(texts):
+    import tensorflow as tf
+
+    if isinstance(texts, tf.data.Dataset):
+        for text in texts.as_numpy_iterator():
+            yield text.decode("utf-8")
+    else:
+        yield from texts
+
+
+class SentencePieceTokenizer(Tokenizer):
+    """SentencePiece sub-words (Kudo & Richardson 2018) with fixed special ids 0-4.
+
+    Lossless up to the model's normalization (NFKC, collapsed whitespace), so
+    `decode(encode(text))` gives the text back: the tokenizer to use for
+    translation targets.
+
+    Args:
+        proto: bytes. A serialized SentencePiece model whose first five pieces
+            are `<pad>`, `<unk>`, `<s>`, `</s>`, `<mask>` (what `train` makes).
+
+    Example:
+    ```python
+    tokenizer = kzoo.data.SentencePieceTokenizer.train(["vingt-deux", "trente"] * 50, vocabulary_size=30)
+    same = kzoo.data.SentencePieceTokenizer(tokenizer.proto)
+    ```
+
+    References:
+        - [Kudo and Richardson, 2018](https://arxiv.org/abs/1808.06226)
+    """
+
+    type_name = "sentence_piece"
+    special_tokens = SPECIAL_TOKENS
+
+    def __init__(self, proto):
+        import sentencepiece
+
+        if not isinstance(proto, bytes):
+            raise ValueError(
+                f"Received an invalid value for argument `proto`, expected the bytes of a SentencePiece model. "
+                f"Received: type(proto)={type(proto).__name__}"
+            )
+        self.proto = proto
+        self._processor = sentencepiece.SentencePieceProcessor(model_proto=proto)
+        pieces = [self._processor.id_to_piece(i) for i in range(min(5, self._processor.get_piece_size()))]
+        expected = [SPECIAL_TOKENS[name] for name in SPECIAL_TOKEN_NAMES]
+        if pieces != expected:
+            raise ValueError(
+                f"Received an invalid value for argument `proto`, expected its first pieces to be {expected} "
+                f"(train it with SentencePieceTokenizer.train). Received: {pieces}"
+            )
+
+    def _encode_numpy(self, texts):
+        """numpy bytes `[N]` -> (int32 flat ids, int64 row lengths), for `tf.numpy_function`."""
+        ids = self._processor.encode([text.decode("utf-8", errors="replace") for text in texts.tolist()], out_type=int)
+        lengths = np.fromiter((len(row) for row in ids), dtype=np.int64, count=len(ids))
+        values = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int32, count=int(lengths.sum()))
+        return values, lengths
+
+    def tokenize(self, texts):
+        """TensorFlow op path: strings `[B]` -> `tf.RaggedTensor` `[B, None]` int32 (a scalar gives `[None]`).
+
+        Runs the `sentencepiece` package through `tf.numpy_function` (see the module docstring).
+        """
+        import tensorflow as tf
+
+        texts = tf.convert_to_tensor(texts, dtype=tf.string)
+        scalar = texts.shape.rank == 0
+        values, lengths = tf.numpy_function(
+            self._encode_numpy, [tf.reshape(texts, [-1])], [tf.int32, tf.int64], stateful=False, name="sentencepiece_encode"
+        )
+        values.set_shape([None])
+        lengths.set_shape([None])
+        ragged = tf.RaggedTensor.from_row_lengths(values, lengths, validate=False)
+        return ragged[0] if scalar else ragged
+
+    @classmethod
+    def train(cls, texts, vocabulary_size, *, model_type="unigram", lowercase=False, character_coverage=1.0, byte_fallback=False):
+        """Trains a SentencePiece model on `texts`.
+
+        Args:
+            texts: list of str or a `tf.data.Dataset` of scalar strings.
+            vocabulary_size: int. Target size, special tokens included; a
+                small corpus may give fewer pieces (no error).
+            model_type: str. `"unigram"` (default), `"bpe"`, `"char"` or `"word"`.
+            lowercase: bool. Case fold in the model's normalizer (`nmt_nfkc_cf`).
+            character_coverage: float. Share of characters covered by the
+                vocabulary; the rarest are `<unk>`. Defaults to 1.0 (every
+                character seen), right for alphabetic languages; SentencePiece's
+                own default, 0.9995, made "ö" of "zwölf" unknown in
+                `numbers_en_de` (1 in 140 test targets). Use 0.9995 for
+                corpora with thousands of CJK characters.
+            byte_fallback: bool. Encode unknown characters as UTF-8 byte pieces
+                instead of `<unk>` (needs 256 extra pieces). Defaults to False.
+
+        Example:
+        ```python
+        tokenizer = kzoo.data.SentencePieceTokenizer.train(corpus, vocabulary_size=4000, model_type="bpe")
+        ```
+        """
+        import sentencepiece
+
+        if model_type not in MODEL_TYPES:
+            raise ValueError(
+                f"Received an invalid value for argument `model_type`, expected one of {', '.join(MODEL_TYPES)}. "
+                f"Received: model_type={model_type!r}"
+            )
+        if not isinstance(vocabulary_size, int) or vocabulary_size <= len(SPECIAL_TOKENS):
+            raise ValueError(
+                f"Received an invalid value for argument `vocabulary_size`, expected an integer above "
+                f"{len(SPECIAL_TOKENS)}. Received: vocabulary_size={vocabulary_size!r}"
+            )
+        model = io.BytesIO()
+        sentencepiece.SentencePieceTrainer.train(
+            sentence_iterator=_sentences(texts),
+            model_writer=model,
+            vocab_size=vocabulary_size,
+            model_type=model_type,
+            normalization_rule_name="nmt_nfkc_cf" if lowercase else "nmt_nfkc",
+            character_coverage=character_coverage,
+            byte_fallback=byte_fallback,
+            pad_id=0,
+            unk_id=1,
+            bos_id=2,
+            eos_id=3,
+            control_symbols=[SPECIAL_TOKENS["mask"]],
+            hard_vocab_limit=False,
+            max_sentence_length=1 << 16,
+            minloglevel=2,
+        )
+        return cls(model.getvalue())
+
+    def _vocabulary_size(self):
+        return self._processor.get_piece_size()
+
+    def decode(self, ids):
+        """Text of one id sequence: stops at `</s>`, drops `<pad>`/`<s>`.
+
+        Example: `tokenizer.decode(tokenizer.encode(["vingt-deux"])[0])`.
+        """
+        return self._processor.decode(self._content_ids(ids))
+
+    def _extra_config(self):
+        return {"model_file": MODEL_FILE}
+
+    def _save_assets(self, directory):
+        with open(os.path.join(directory, MODEL_FILE), "wb") as file:
+            file.write(self.proto)
+
+    @classmethod
+    def _from_directory(cls, directory, config):
+        with open(os.path.join(directory, config["model_file"]), "rb") as file:
+            return cls(file.read())
