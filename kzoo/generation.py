@@ -29,6 +29,8 @@ tokens = generate(lm, {"token_ids": ids, "padding_mask": mask}, max_new_tokens=2
 ```
 """
 
+import weakref
+
 import keras
 import numpy as np
 from keras import ops
@@ -113,6 +115,12 @@ def _step_function(model, model_inputs, use_cache):
 
 
 def _sampler(strategy, top_k, top_p, temperature, seed):
+    sampler = _new_sampler(strategy, top_k, top_p, temperature, seed)
+    sampler.initial_seed_states = [generator.state.numpy() for generator in sampler._seed_generators]
+    return sampler
+
+
+def _new_sampler(strategy, top_k, top_p, temperature, seed):
     import keras_hub
 
     if strategy == "greedy":
@@ -260,12 +268,34 @@ def generate(
         raise ValueError(f"Received an invalid value for argument `temperature`, expected a positive float. Received: temperature={temperature}")
     buffer, forced, lengths = _prompt_buffer(model, inputs, max_new_tokens, start_token_id, pad_token_id)
     start = int(lengths.min())
-    total = buffer.shape[1]
-    model_inputs = _model_inputs(inputs)
-    next_function = _step_function(model, model_inputs, use_cache)
-    sampler = None if strategy == "beam" else _sampler(strategy, top_k, top_p, temperature, seed)  # Its seed variable lives outside the graph.
+    key = (strategy, use_cache, jit_compile, start, end_token_id, num_beams, float(length_penalty), top_k, top_p,
+           float(temperature), seed)
+    compiled, sampler = _compiled_loops.setdefault(model, {}).get(key) or (None, None)
+    if compiled is None:
+        sampler = None if strategy == "beam" else _sampler(strategy, top_k, top_p, temperature, seed)
+        compiled = tf.function(
+            _loop(model, strategy, use_cache, start, end_token_id, num_beams, length_penalty, sampler),
+            jit_compile=jit_compile,
+        )
+        _compiled_loops[model][key] = (compiled, sampler)
+    if sampler is not None:  # Same seed, same samples, on every call.
+        for generator, state in zip(sampler._seed_generators, sampler.initial_seed_states):
+            generator.state.assign(state)
+    tokens = compiled(_model_inputs(inputs), tf.constant(buffer), tf.constant(forced), tf.constant(lengths))
+    return _new_tokens(np.asarray(tokens), lengths, max_new_tokens, end_token_id, pad_token_id)
 
-    def run(model_inputs, buffer, forced):
+
+# model -> {options: (tf.function, sampler)}: a second call with the same options reuses the
+# traced loop (tf.function retraces only for new shapes), as keras-hub's generate does.
+_compiled_loops = weakref.WeakKeyDictionary()
+
+
+def _loop(model, strategy, use_cache, start, end_token_id, num_beams, length_penalty, sampler):
+    """The whole decoding loop as one function of (model inputs, buffer, forced mask, prompt lengths)."""
+
+    def run(model_inputs, buffer, forced, lengths):
+        next_function = _step_function(model, model_inputs, use_cache)
+        total = buffer.shape[1]
         state = model.start_decoding(model_inputs or {"token_ids": buffer}, total) if use_cache else {}
         if use_cache and start > 1:  # Prefill the cache with the common prompt prefix, minus its last token.
             _, state = model.decode_step(buffer[:, : start - 1], state, 0)
@@ -277,9 +307,7 @@ def generate(
         stop = None if end_token_id is None else [end_token_id]
         return sampler(next_function, buffer, cache=state, index=start, mask=forced, stop_token_ids=stop)
 
-    compiled = tf.function(run, jit_compile=jit_compile)
-    tokens = np.asarray(compiled(model_inputs, tf.constant(buffer), tf.constant(forced)))
-    return _new_tokens(tokens, lengths, max_new_tokens, end_token_id, pad_token_id)
+    return run
 
 
 def _new_tokens(tokens, lengths, max_new_tokens, end_token_id, pad_token_id):

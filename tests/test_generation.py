@@ -155,3 +155,17 @@ def test_top_p_keeps_only_the_nucleus():
 def test_bad_requests_fail_with_a_clear_message(kwargs, match):
     with pytest.raises(ValueError, match=match):
         generate(_causal_lm(), _ragged_prompts(), **kwargs)
+
+
+def test_a_second_call_with_the_same_options_reuses_the_traced_loop():
+    from kzoo.generation import _compiled_loops
+
+    model = _causal_lm()
+    inputs = _ragged_prompts()
+    first = generate(model, inputs, 4)
+    loop = _compiled_loops[model]
+    assert len(loop) == 1
+    (function, _), = loop.values()
+    traces = function.experimental_get_tracing_count()
+    np.testing.assert_array_equal(generate(model, inputs, 4), first)
+    assert function.experimental_get_tracing_count() == traces  # No retracing for the same shapes.
