@@ -99,14 +99,14 @@ def _metric_kind(model, reference):
 
 
 class _Exporter:
-    def __init__(self, model, folder, sample_inputs, generation, labels, allow_select_ops, onnx_opset):
-        self.model, self.folder, self.sample_inputs = model, folder, sample_inputs
+    def __init__(self, model, folder, sample_inputs, generation, labels, allow_select_ops, onnx_opset, metric=None):
+        self.model, self.folder, self.sample_inputs, self.metric = model, folder, sample_inputs, metric
         self.generation, self.allow_select_ops, self.onnx_opset = generation, allow_select_ops, onnx_opset
         self.generative = is_generative(model)
         self.graphs = export_graphs(model, generation.get("max_length"))
         self.reference = _keras_reference(model, sample_inputs, generation)
         key = "tokens" if self.generative else "logits"
-        self.metric_kind = _metric_kind(model, self.reference) if not self.generative else "exact_match"
+        self.metric_kind = metric[0] if metric else (_metric_kind(model, self.reference) if not self.generative else "exact_match")
         # Without labels the metric is agreement with the Keras model itself.
         self.labels = labels if labels is not None else (
             self.reference[key] if self.generative else self.reference[key].argmax(-1)
@@ -115,6 +115,8 @@ class _Exporter:
         self.layout = decoding_layout(model, generation["max_length"]) if self.generative else None
 
     def _score(self, outputs):
+        if self.metric:
+            return float(self.metric[1](outputs))
         return _metric(self.metric_kind, outputs, self.labels, self.sample_inputs)
 
     def evaluate(self, variant, backend):
@@ -267,6 +269,7 @@ def export_bundle(
     quantize=QUANTIZATIONS,
     onnx_quantize=False,
     labels=None,
+    metric=None,
     task=None,
     special_tokens=None,
     tokenizer_dir=None,
@@ -290,6 +293,9 @@ def export_bundle(
         onnx_quantize: also write ONNX Runtime dynamic-int8 files.
         labels: true labels / reference tokens for the task metric; without them
             the metric is agreement with the Keras model.
+        metric: optional `(name, function)`; `function(outputs) -> float` scores
+            the logits (or greedy tokens of generative models) of the sample
+            inputs, e.g. BLEU of the decoded tokens against reference texts.
         task: dict describing the task (name, kind, ...), copied to the manifest.
         special_tokens: dict (pad, start, end, unknown, mask ids).
         tokenizer_dir: folder copied to `tokenizer/`.
@@ -314,7 +320,7 @@ def export_bundle(
         raise ExportError(f"Cannot write to {out_dir.parent}: {error.strerror}.") from None
     say = progress or (lambda message: None)
     try:
-        manifest = _write(model, folder, sample_inputs, formats, quantize, onnx_quantize, labels, task,
+        manifest = _write(model, folder, sample_inputs, formats, quantize, onnx_quantize, labels, metric, task,
                           special_tokens, tokenizer_dir, max_new_tokens, max_length, skip_failing,
                           allow_select_ops, onnx_opset, say)
         if out_dir.exists():
@@ -326,7 +332,7 @@ def export_bundle(
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _write(model, folder, sample_inputs, formats, quantize, onnx_quantize, labels, task, special_tokens,
+def _write(model, folder, sample_inputs, formats, quantize, onnx_quantize, labels, metric, task, special_tokens,
            tokenizer_dir, max_new_tokens, max_length, skip_failing, allow_select_ops, onnx_opset, say):
     import tensorflow as tf
 
@@ -344,7 +350,7 @@ def _write(model, folder, sample_inputs, formats, quantize, onnx_quantize, label
     }
     sample_inputs = {name: np.asarray(value) for name, value in sample_inputs.items()}
     say("computing the Keras reference outputs")
-    exporter = _Exporter(model, folder, sample_inputs, generation, labels, allow_select_ops, onnx_opset)
+    exporter = _Exporter(model, folder, sample_inputs, generation, labels, allow_select_ops, onnx_opset, metric)
     files, variants, skipped = {}, {}, {}
 
     def attempt(variant, build, evaluate):

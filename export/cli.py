@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-PARITY_EXAMPLES = 32
+PARITY_EXAMPLES = 64
 
 
 def sample_batch(task, tokenizer, examples=PARITY_EXAMPLES):
@@ -108,6 +108,13 @@ def export_run(run_dir, out=None, formats=("savedmodel", "tflite", "onnx"), quan
     model, tokenizer, config, task = load_run(run_dir)
     out = Path(out) if out else Path("saved_models") / run_dir.name
     inputs, labels = sample_batch(task, tokenizer)
+    metric = None
+    if task.kind == "translation":
+        # The task metric itself: BLEU of the decoded greedy output against the reference texts.
+        from kzoo import metrics
+
+        references = [target for _, target in task.test[:PARITY_EXAMPLES]]
+        metric = ("bleu", lambda tokens: metrics.bleu(tokenizer.decode_batch(tokens.tolist()), references))
     special = {} if tokenizer is None else {
         "pad": tokenizer.pad_id, "start": tokenizer.start_id, "end": tokenizer.end_id,
         "unknown": tokenizer.unknown_id, "mask": tokenizer.mask_id,
@@ -115,7 +122,7 @@ def export_run(run_dir, out=None, formats=("savedmodel", "tflite", "onnx"), quan
     task_info = {"name": task.name, "kind": task.kind, "metric": task.metric,
                  "label_names": list(task.label_names) if task.label_names else None}
     manifest = export_bundle(
-        model, out, inputs, formats=formats, quantize=quantize, onnx_quantize=onnx_quantize, labels=labels,
+        model, out, inputs, formats=formats, quantize=quantize, onnx_quantize=onnx_quantize, labels=labels, metric=metric,
         task=task_info, special_tokens=special, tokenizer_dir=run_dir / "tokenizer" if tokenizer else None,
         max_new_tokens=24 if task.kind == "translation" else 16, skip_failing=skip_failing,
         allow_select_ops=allow_select_ops, progress=lambda message: progress(f"  {message}"),

@@ -99,6 +99,16 @@ def _export(args):
     return 0
 
 
+def _quickstart(args):
+    from kzoo.quickstart import run
+
+    try:
+        run(preset=args.preset, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, fresh=args.fresh)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return 0
+
+
 def _build_parser():
     parser = argparse.ArgumentParser(
         prog="kzoo",
@@ -143,6 +153,13 @@ def _build_parser():
     exporting.add_argument("--skip-failing", action="store_true", help="leave out variants that fail parity")
     exporting.add_argument("--allow-select-ops", action="store_true", help="allow Select TF ops in TFLite")
     exporting.set_defaults(handler=_export)
+
+    quick = commands.add_parser("quickstart", help="train, evaluate, export and use the default translator")
+    quick.add_argument("--preset", default="transformer_small")
+    quick.add_argument("--epochs", type=int, default=6)
+    quick.add_argument("--steps-per-epoch", type=int, default=150)
+    quick.add_argument("--fresh", action="store_true", help="retrain and export again instead of reusing")
+    quick.set_defaults(handler=_quickstart)
     return parser
 
 

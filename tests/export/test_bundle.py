@@ -94,10 +94,14 @@ def test_seq2seq_decoding_through_onnx_and_litert_equals_keras_greedy(tmp_path):
     manifest = export_bundle(
         model, tmp_path / "translator", _source_inputs(), formats=("tflite", "onnx"), quantize=("fp32",),
         special_tokens=SPECIAL, max_new_tokens=6, max_length=10,
+        metric=("first_token", lambda tokens: float(tokens[:, 0].sum())),  # Any task metric of the tokens.
     )
+    keras_score = float(model.generate(_source_inputs(), 6, start_token_id=1, end_token_id=2)[:, 0].sum())
+    assert manifest["parity"]["metric_name"] == "first_token"
+    assert manifest["parity"]["reference_metric"] == keras_score
     for variant in ("tflite_fp32", "onnx"):
         report = manifest["parity"]["variants"][variant]
-        assert report["token_mismatches"] == 0 and report["metric"] == 100.0
+        assert report["token_mismatches"] == 0 and report["metric"] == keras_score
         assert report["max_abs_diff"] <= FLOAT_TOLERANCE
     assert set(manifest["onnx_parts"].values()) == {"encoder.onnx", "decoder_step.onnx"}
     assert manifest["decoding"]["state"]["cache"]["source"] == "zeros"
