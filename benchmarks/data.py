@@ -97,6 +97,48 @@ def pipeline_examples_per_second(task_name, batch_size=64, *, sequence_length=No
     return examples / (time.perf_counter() - start)
 
 
+# The small preset that learns each task kind (the model the pipeline must keep fed).
+TRAIN_PRESETS = {
+    "translation": "transformer_small",
+    "classification": "classifier_small",
+    "tagging": "tagger_small",
+    "language_modeling": "causal_lm_small",
+    "language_modeling (MLM)": "mlm_small",
+    "image_classification": "vit_small",
+}
+
+
+def train_step_examples_per_second(task_name, batch_size=64, warmup_steps=2, measure_steps=10):
+    """Examples per second `model.train_on_batch` consumes for the task's small preset (one fixed batch)."""
+    import keras
+    import numpy as np
+
+    import kzoo
+    import kzoo.data
+
+    masked = task_name.endswith(MASKED_LM_SUFFIX)
+    task, dataset = _dataset(task_name, batch_size, None, False)
+    kind = task.kind + (" (MLM)" if masked else "")
+    inputs, targets, *weights = next(iter(dataset))
+    overrides = {}
+    tokenizer = benchmark_tokenizer(task.name)
+    if tokenizer is not None:
+        overrides["vocabulary_size"] = tokenizer.vocabulary_size
+    if task.kind in ("classification", "image_classification"):
+        overrides["num_classes"] = len(task.label_names)
+    if task.kind == "tagging":
+        overrides["num_tags"] = len(task.label_names)
+    model = kzoo.create(TRAIN_PRESETS[kind], **overrides)
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    batch = (inputs, targets, weights[0]) if weights else (inputs, targets)
+    for _ in range(warmup_steps):
+        model.train_on_batch(*batch)
+    start = time.perf_counter()
+    for _ in range(measure_steps):
+        model.train_on_batch(*batch)
+    return int(np.shape(np.asarray(targets))[0]) * measure_steps / (time.perf_counter() - start)
+
+
 def main(argv=None):
     import kzoo.data
 
@@ -104,18 +146,58 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--batches", type=int, default=50, help="timed batches per task")
     parser.add_argument("--tasks", nargs="*", default=None, help="task names (default: all, plus pydoc_topics:masked_lm)")
+    parser.add_argument("--quick", action="store_true", help="one task per kind, 20 batches")
+    parser.add_argument("--markdown", help="replace the `data` section of this markdown file")
     args = parser.parse_args(argv)
     names = args.tasks or kzoo.data.task_names() + ["pydoc_topics" + MASKED_LM_SUFFIX]
+    if args.quick and not args.tasks:
+        names = ["numbers_en_de", "language_id", "faker_ner", "pydoc_topics", "digits"]
+        args.batches = 20
     rows = []
     for name in names:
         benchmark_tokenizer(name.split(":")[0])  # trained before, not during, the timing
         rate = pipeline_examples_per_second(name, args.batch_size, measure_batches=args.batches)
         cached = pipeline_examples_per_second(name, args.batch_size, cache=True, measure_batches=args.batches)
         kind = kzoo.data.task_info(name.split(":")[0])["kind"] + (" (MLM)" if name.endswith(MASKED_LM_SUFFIX) else "")
-        rows.append((name, kind, rate, cached))
-    print(f"{'task':<26} {'kind':<26} {'batch':>5} {'examples/s':>12} {'cached':>12}")
-    for name, kind, rate, cached in rows:
-        print(f"{name:<26} {kind:<26} {args.batch_size:>5} {rate:>12,.0f} {cached:>12,.0f}")
+        trained = train_step_examples_per_second(name, args.batch_size)
+        rows.append((name, kind, rate, cached, TRAIN_PRESETS[kind], trained))
+    print(f"{'task':<26} {'kind':<26} {'batch':>5} {'examples/s':>12} {'cached':>12}  {'train step of':<18} {'examples/s':>10} {'pipeline/train':>14}")
+    for name, kind, rate, cached, preset, trained in rows:
+        print(f"{name:<26} {kind:<26} {args.batch_size:>5} {rate:>12,.0f} {cached:>12,.0f}  {preset:<18} {trained:>10,.0f} {rate / trained:>13.1f}x")
+    if args.markdown:
+        _write_markdown(args, rows)
+    return rows
+
+
+def _write_markdown(args, rows):
+    import datetime
+    import os
+    import platform
+
+    from benchmarks.run_all import write_section
+
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
+    lines = [
+        "## Data: can the input pipeline keep up with training?",
+        "",
+        "Examples/s of the `kzoo.data` training pipeline alone (tokenize + pack + batch + shuffle + prefetch,",
+        "after warm-up; \"cached\": tokenized examples cached in memory) against the examples/s that",
+        "`train_on_batch` of the task's small preset consumes, same run. A ratio above 1 means the",
+        "pipeline is not the bottleneck.",
+        "",
+        "```",
+        f"python -m benchmarks.data --batch-size {args.batch_size} --batches {args.batches}" + (" --quick" if args.quick else ""),
+        "```",
+        "",
+        f"- CPU: {cpu}, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the end",
+        f"- Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        "",
+        "| task | kind | pipeline examples/s | cached | train step of | train examples/s | pipeline / train |",
+        "|---|---|---:|---:|---|---:|---:|",
+    ]
+    for name, kind, rate, cached, preset, trained in rows:
+        lines.append(f"| {name} | {kind} | {rate:,.0f} | {cached:,.0f} | {preset} | {trained:,.0f} | {rate / trained:.1f}x |")
+    write_section(args.markdown, "data", "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -135,4 +135,5 @@ def mask_scores(scores, mask):
     A fully masked row stays uniform, as with Keras.
     """
     floor = keras.ops.stop_gradient(keras.ops.min(scores, axis=-1, keepdims=True)) - MASK_MARGIN
-    return scores * mask + floor * (1.0 - mask)
+    # A select, not `scores * mask + floor * (1 - mask)`: an overflowed score (inf) times 0 is NaN.
+    return keras.ops.where(keras.ops.greater(mask, 0.5), scores, floor)
