@@ -433,6 +433,8 @@ def _write(model, folder, sample_inputs, formats, quantize, onnx_quantize, label
         "task": task or {},
         "special_tokens": special_tokens,
         "max_length": generation["max_length"],
+        "max_sequence_length": getattr(model, "max_sequence_length", None)
+        or getattr(getattr(model, "backbone", None), "max_sequence_length", None),
         "max_new_tokens": max_new_tokens,
         "signatures": {name: [spec.name for spec in graph.input_signature] for name, graph in exporter.graphs.items()},
         "decoding": exporter.layout,

@@ -154,6 +154,12 @@ def _build_parser():
     exporting.add_argument("--allow-select-ops", action="store_true", help="allow Select TF ops in TFLite")
     exporting.set_defaults(handler=_export)
 
+    from export.serve import add_serve_arguments, run_from_args  # TF-free: answers --help at once.
+
+    serving = commands.add_parser("serve", help="serve a bundle over HTTP with ONNX Runtime (no TensorFlow)")
+    add_serve_arguments(serving)
+    serving.set_defaults(handler=run_from_args)
+
     quick = commands.add_parser("quickstart", help="train, evaluate, export and use the default translator")
     quick.add_argument("--preset", default="transformer_small")
     quick.add_argument("--epochs", type=int, default=6)

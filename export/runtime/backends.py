@@ -57,6 +57,10 @@ class OnnxBackend:
             for part, session in self._sessions.items()
         }
         self._outputs = {part: [o.name for o in session.get_outputs()] for part, session in self._sessions.items()}
+        self._shapes = {
+            part: {i.name: tuple(d if isinstance(d, int) else None for d in i.shape) for i in session.get_inputs()}
+            for part, session in self._sessions.items()
+        }
 
     @property
     def parts(self):
@@ -64,6 +68,10 @@ class OnnxBackend:
 
     def input_names(self, part):
         return list(self._inputs[part])
+
+    def input_shapes(self, part):
+        """Input name -> shape tuple, `None` for a dynamic axis."""
+        return dict(self._shapes[part])
 
     def run(self, part, feeds):
         # A converter may drop an input the graph never reads (e.g. `index` for a GRU step).
@@ -100,6 +108,13 @@ class TFLiteBackend:
 
     def input_names(self, part):
         return list(self._details[part])
+
+    def input_shapes(self, part):
+        """Input name -> shape tuple, `None` for a dynamic axis."""
+        return {
+            name: tuple(int(d) if d >= 0 else None for d in detail["shape_signature"])
+            for name, detail in self._details[part].items()
+        }
 
     def run(self, part, feeds):
         details = self._details[part]

@@ -5,14 +5,30 @@ scalar cache index for the batch, rows frozen after their end token) so a bundle
 decodes exactly as the Keras model does. The state entries and their origin come
 from the bundle manifest's decoding layout (see `export.signatures`).
 
+- Greedy is the arg-max loop the export parity checks run.
+- Beam search is `kzoo.generation._beam_search` step for step: `2K` candidates per
+  row, finished hypotheses kept apart and scored with the GNMT length penalty
+  `((5 + length) / 6) ** length_penalty` (Wu et al., 2016), the best of finished
+  and unfinished beams wins at the end.
+- Top-k and top-p sample as keras-hub's `TopKSampler` / `TopPSampler` do
+  (softmax of `logits / temperature` in float32, top-p keeps the smallest prefix
+  of the sorted distribution whose mass reaches `p`, optionally within the top
+  `k`), from a `numpy.random.Generator` seeded with `seed`; the random stream is
+  numpy's, so sampled tokens differ from the Keras model's for the same seed.
+
 Example:
 ```python
 tokens = generate(backend, layout, {"encoder_token_ids": ids, "encoder_padding_mask": mask},
-                  max_new_tokens=16, start_token_id=1, end_token_id=2)
+                  max_new_tokens=16, max_length=17, start_token_id=1, end_token_id=2)
+beams = generate(backend, layout, inputs, 16, 17, start_token_id=1, end_token_id=2,
+                 strategy="beam", num_beams=4, length_penalty=0.6)
 ```
 """
 
 import numpy as np
+
+STRATEGIES = ("greedy", "beam", "top_k", "top_p")
+_NEGATIVE_INFINITY = np.float32(-1e9)
 
 
 def _prompt_buffer(inputs, max_new_tokens, start_token_id, pad_token_id, max_length):
@@ -58,21 +74,197 @@ def step(backend, layout, token_ids, state, index):
     return outputs["logits"], updated
 
 
-def generate(backend, layout, inputs, max_new_tokens, max_length, start_token_id=None, end_token_id=None, pad_token_id=0):
-    """Greedy decoding; returns int32 [B, max_new_tokens] like `kzoo.generation.generate`."""
+def generate(
+    backend,
+    layout,
+    inputs,
+    max_new_tokens,
+    max_length,
+    start_token_id=None,
+    end_token_id=None,
+    pad_token_id=0,
+    strategy="greedy",
+    num_beams=4,
+    length_penalty=0.0,
+    top_k=None,
+    top_p=None,
+    temperature=1.0,
+    seed=None,
+):
+    """Decodes `max_new_tokens` tokens per row; returns int32 `[B, max_new_tokens]` like `kzoo.generation.generate`.
+
+    Args:
+        backend: an `OnnxBackend` or `TFLiteBackend` with `decode_step` (and `encode`).
+        layout: the manifest's `decoding` entry.
+        inputs: `{"encoder_token_ids", "encoder_padding_mask"}` `[B, S]`, or
+            `{"token_ids", "padding_mask"}` `[B, T]` (right-padded prompts).
+        max_new_tokens: int. Tokens decoded per row.
+        max_length: int. Positions the bundle decodes (the cache size, plus 1
+            for the start token of encoder-decoders).
+        start_token_id, end_token_id, pad_token_id: special ids.
+        strategy: one of `STRATEGIES`. Defaults to "greedy".
+        num_beams: int. Beam width for "beam". Defaults to 4.
+        length_penalty: float. GNMT alpha for "beam". Defaults to 0.
+        top_k: int or None. For "top_k" (and optionally "top_p").
+        top_p: float in (0, 1]. For "top_p".
+        temperature: float > 0. Divides the logits before sampling.
+        seed: int or None. Seeds the sampling generator.
+    """
+    check_options(strategy, num_beams, top_k, top_p, temperature)
     buffer, forced, lengths = _prompt_buffer(inputs, max_new_tokens, start_token_id, pad_token_id, max_length)
+    if np.any(lengths == 0):
+        raise ValueError("Every prompt needs at least one token; received an empty prompt.")
     batch, total = buffer.shape
     state = start_state(backend, layout, inputs, batch)
     start = int(lengths.min())
     if start > 1:
         _, state = step(backend, layout, buffer[:, : start - 1], state, 0)
+    if strategy == "beam":
+        best = _beam_search(backend, layout, buffer, forced, state, start, lengths, int(num_beams),
+                            float(length_penalty), end_token_id)
+        return new_tokens(best, lengths, max_new_tokens, end_token_id, pad_token_id)
+    rng = np.random.default_rng(seed) if strategy != "greedy" else None
     for index in range(start, total):
         logits, state = step(backend, layout, buffer[:, index - 1 : index], state, index - 1)
-        chosen = logits[:, -1].argmax(-1).astype("int32")
+        if strategy == "greedy":
+            chosen = logits[:, -1].argmax(-1).astype("int32")
+        else:
+            chosen = sample(logits[:, -1], rng, top_k=top_k, top_p=top_p if strategy == "top_p" else None,
+                            temperature=temperature)
         buffer[:, index] = np.where(forced[:, index], buffer[:, index], chosen)
         if end_token_id is not None and _all_ended(buffer, forced, end_token_id):
             break
     return new_tokens(buffer, lengths, max_new_tokens, end_token_id, pad_token_id)
+
+
+def check_options(strategy, num_beams, top_k, top_p, temperature):
+    """Raises `ValueError` for a bad decoding option, with the messages of `kzoo.generation.generate`."""
+    if strategy not in STRATEGIES:
+        raise ValueError(
+            f"Received an invalid value for argument `strategy`, expected one of {', '.join(STRATEGIES)}. "
+            f"Received: strategy={strategy!r}"
+        )
+    if strategy == "beam":
+        positive_int("num_beams", num_beams)
+    if strategy == "top_k" or (strategy == "top_p" and top_k is not None):
+        positive_int("top_k", top_k)
+    if strategy == "top_p" and (
+        isinstance(top_p, bool) or not isinstance(top_p, (int, float, np.floating)) or not 0.0 < top_p <= 1.0
+    ):
+        raise ValueError(f"Received an invalid value for argument `top_p`, expected a float in (0, 1]. Received: top_p={top_p!r}")
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.floating)) or not temperature > 0:
+        raise ValueError(
+            "Received an invalid value for argument `temperature`, expected a positive float. "
+            f"Received: temperature={temperature!r}"
+        )
+
+
+def positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`, expected a positive integer. Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def _top_indices(scores, k):
+    """Indices of the `k` largest scores per row, largest first; ties keep the lower index (as `top_k`)."""
+    return np.argsort(-scores, axis=-1, kind="stable")[..., :k]
+
+
+def sample(logits, rng, top_k=None, top_p=None, temperature=1.0):
+    """One token per row from logits `[B, V]`: top-k, then top-p, sampling (keras-hub's rules).
+
+    Args:
+        logits: float array `[B, V]`.
+        rng: `numpy.random.Generator`.
+        top_k: int or None. Sample among the `top_k` most likely tokens.
+        top_p: float or None. Keep the most likely tokens up to and including
+            the one whose cumulative probability passes `top_p`.
+        temperature: float. Divides the logits first.
+
+    Returns:
+        int32 `[B]`.
+    """
+    scaled = np.asarray(logits, "float32") / np.float32(temperature)
+    scaled = scaled - scaled.max(-1, keepdims=True)
+    probabilities = np.exp(scaled)
+    probabilities /= probabilities.sum(-1, keepdims=True)
+    cutoff = min(int(top_k), probabilities.shape[-1]) if top_k is not None else probabilities.shape[-1]
+    order = _top_indices(probabilities, cutoff)  # [B, k]
+    kept = np.take_along_axis(probabilities, order, axis=-1).astype("float64")
+    if top_p is not None:
+        keep = np.cumsum(kept, axis=-1) <= top_p
+        keep = np.concatenate([np.ones_like(keep[:, :1]), keep[:, :-1]], axis=-1)  # Keep the token that passes p.
+        kept = np.where(keep, kept, 0.0)
+    kept /= kept.sum(-1, keepdims=True)
+    draws = rng.random((len(kept), 1))
+    # Kept tokens are a prefix of the sorted order; rounding must not step past it.
+    picked = np.minimum((np.cumsum(kept, axis=-1) < draws).sum(-1), (kept > 0).sum(-1) - 1)
+    return np.take_along_axis(order, picked[:, None], axis=-1)[:, 0].astype("int32")
+
+
+def _log_softmax(logits):
+    logits = np.asarray(logits, "float32")
+    shifted = logits - logits.max(-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+
+
+def _length_penalty(length, alpha):
+    """GNMT length normalisation ((5 + length) / 6) ** alpha, in float32."""
+    return np.power((np.float32(5.0) + np.asarray(length, "float32")) / np.float32(6.0), np.float32(alpha))
+
+
+def _beam_search(backend, layout, buffer, forced, state, start, lengths, num_beams, length_penalty, end_token_id):
+    """`kzoo.generation._beam_search` in numpy; returns the best sequence per row `[B, L]`.
+
+    Unfinished beams compete on log-probability; a beam that emits the end token
+    moves to a finished set scored with the length penalty. At the end the
+    unfinished beams join the finished set (scored the same way) and the best wins.
+    """
+    batch, total = buffer.shape
+    beams = num_beams
+    rows = np.arange(batch)[:, None]
+    sequences = np.repeat(buffer, beams, axis=0).reshape(batch, beams, total)  # [B, K, L]
+    log_probs = np.tile(np.array([[0.0] + [_NEGATIVE_INFINITY] * (beams - 1)], "float32"), (batch, 1))  # [B, K]
+    finished = np.zeros_like(sequences)
+    finished_scores = np.full((batch, beams), _NEGATIVE_INFINITY, "float32")
+    state = {name: np.repeat(value, beams, axis=0) for name, value in state.items()}  # [B * K, ...]
+    end = -1 if end_token_id is None else end_token_id
+    for index in range(start, total):
+        flat = sequences.reshape(batch * beams, total)
+        logits, state = step(backend, layout, flat[:, index - 1 : index], state, index - 1)
+        vocabulary = logits.shape[-1]
+        scores = _log_softmax(logits[:, -1]).reshape(batch, beams, vocabulary)  # [B, K, V]
+        # Forced prompt positions: the prompt token costs nothing, anything else is impossible.
+        prompt_token = np.eye(vocabulary, dtype="float32")[buffer[:, index]]  # [B, V]
+        forced_scores = ((1.0 - prompt_token) * _NEGATIVE_INFINITY)[:, None, :]
+        scores = np.where(forced[:, index][:, None, None], forced_scores, scores)
+        scores = (log_probs[:, :, None] + scores).reshape(batch, beams * vocabulary)
+        top = _top_indices(scores, 2 * beams)  # [B, 2K]
+        top_scores = np.take_along_axis(scores, top, axis=1)
+        origin, token = top // vocabulary, (top % vocabulary).astype(buffer.dtype)
+        candidates = sequences[rows, origin]  # [B, 2K, L]
+        candidates[:, :, index] = token
+        ends = (token == end) & ~forced[:, index : index + 1]
+        # Unfinished: the K best candidates that did not just end.
+        alive_scores = np.where(ends, _NEGATIVE_INFINITY, top_scores)
+        alive = _top_indices(alive_scores, beams)
+        log_probs = np.take_along_axis(alive_scores, alive, axis=1)
+        sequences = candidates[rows, alive]
+        parents = (np.take_along_axis(origin, alive, axis=1) + rows * beams).reshape(-1)
+        state = {name: value[parents] for name, value in state.items()}
+        # Finished: merge the candidates that just ended into the finished set.
+        generated = index + 1 - lengths[:, None]  # Tokens generated, the end token included.
+        ended_scores = np.where(ends, top_scores / _length_penalty(generated, length_penalty), _NEGATIVE_INFINITY)
+        merged_scores = np.concatenate([finished_scores, ended_scores], axis=1)
+        merged = np.concatenate([finished, candidates], axis=1)
+        keep = _top_indices(merged_scores, beams)
+        finished_scores = np.take_along_axis(merged_scores, keep, axis=1)
+        finished = merged[rows, keep]
+    alive_scores = log_probs / _length_penalty(total - lengths[:, None], length_penalty)
+    best = np.concatenate([finished_scores, alive_scores], axis=1).argmax(axis=1)
+    return np.concatenate([finished, sequences], axis=1)[np.arange(batch), best]
 
 
 def _all_ended(buffer, forced, end_token_id):

@@ -1,0 +1,413 @@
+"""Load on `kzoo serve`: 2,000 requests from 32 concurrent clients, per bundle, over loopback HTTP.
+
+Two bundles, each served by its own `python -m export.serve` process (ONNX Runtime,
+default settings: one intra-op thread per call, as many calls at once as there are
+CPU cores, access log off) on 127.0.0.1 only:
+
+- a translator: `transformer_small` (the quickstart translator's shape) with a
+  SentencePiece tokenizer trained on `numbers_en_de`; requests are one English
+  number from the task's test split each, greedy, `max_new_tokens=16`. The model
+  is untrained, so it never emits its end token and every request decodes all 16
+  tokens: the work of a trained model on a 16-token target.
+- a classifier: `classifier_small` (8 classes) with a WordPiece tokenizer trained
+  on `language_id`; requests are one test sentence each.
+
+Bundles are exported to a temporary folder unless `--translator` / `--classifier`
+name existing ones. 32 asyncio clients (httpx, one keep-alive connection each, spread
+over 4 processes: one event loop with httpx spends more CPU per request than the
+server, and alone it measures the client) send requests until the count is
+reached or `--max-seconds` pass, whichever is first, after 32 warm-up requests
+that are not counted. The report gives errors (any
+status but 200, or a transport error), p50 and p99 latency, requests/s, and the
+server's resident memory (psutil) after the warm-up, after the first thousand and
+after the last thousand requests, with the growth from the first to the last
+thousand. The clients run on the same two cores as the server, so requests/s is a
+floor.
+
+Example:
+```
+python -m benchmarks.serve                          # ~2-4 minutes on 2 cores (export included)
+python -m benchmarks.serve --quick                  # 400 requests per bundle
+python -m benchmarks.serve --markdown docs/benchmarks.md
+python -m benchmarks.serve --translator saved_models/translator --classifier saved_models/language_id
+```
+"""
+
+import argparse
+import asyncio
+import datetime
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+SECTION = "serve"
+HOST = "127.0.0.1"  # Loopback only: this script never talks to another address.
+REPOSITORY = Path(__file__).resolve().parents[1]
+WARMUP = 32
+TRANSLATION_NEW_TOKENS = 16
+
+
+def _free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def _pack(rows, start, end):
+    import numpy as np
+
+    rows = [[start] + list(row) + [end] for row in rows]
+    ids = np.zeros((len(rows), max(map(len, rows))), "int32")
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = row
+    return ids, (ids != 0).astype("int32")
+
+
+def export_bundles(folder, say=print):
+    """Exports the translator and the classifier (ONNX only) under `folder`; returns their paths and test texts."""
+    import keras
+    import numpy as np
+
+    import kzoo
+    import kzoo.data
+    from export.bundle import export_bundle
+
+    folder = Path(folder)
+    keras.utils.set_random_seed(0)
+    translation = kzoo.data.load_task("numbers_en_de")
+    tokenizer = kzoo.data.train_task_tokenizer(translation)
+    tokenizer.save(folder / "translator_tokenizer")
+    model = kzoo.create("transformer_small", vocabulary_size=tokenizer.vocabulary_size)
+    ids, mask = _pack(tokenizer.encode([s for s, _ in translation.test[:4]]), tokenizer.start_id, tokenizer.end_id)
+    special = {"pad": 0, "unknown": 1, "start": 2, "end": 3, "mask": 4}
+    say("exporting the translator")
+    export_bundle(model, folder / "translator", {"encoder_token_ids": ids, "encoder_padding_mask": mask}, formats=("onnx",),
+                  special_tokens=special, task={"name": translation.name, "kind": "translation"},
+                  tokenizer_dir=folder / "translator_tokenizer", max_new_tokens=4, max_length=32)
+
+    language = kzoo.data.load_task("language_id")
+    tokenizer = kzoo.data.train_task_tokenizer(language, "word_piece")
+    tokenizer.save(folder / "classifier_tokenizer")
+    model = kzoo.create("classifier_small", vocabulary_size=tokenizer.vocabulary_size, max_sequence_length=64,
+                        num_classes=len(language.label_names))
+    ids, mask = _pack(tokenizer.encode([t for t, _ in language.test[:8]]), tokenizer.start_id, tokenizer.end_id)
+    say("exporting the classifier")
+    export_bundle(model, folder / "classifier", {"token_ids": ids, "segment_ids": np.zeros_like(ids), "padding_mask": mask},
+                  formats=("onnx",), special_tokens=special,
+                  task={"name": language.name, "kind": "classification", "label_names": list(language.label_names)},
+                  tokenizer_dir=folder / "classifier_tokenizer")
+    return folder / "translator", folder / "classifier"
+
+
+def request_texts():
+    import kzoo.data
+
+    return ([source for source, _ in kzoo.data.load_task("numbers_en_de").test],
+            [text for text, _ in kzoo.data.load_task("language_id").test])
+
+
+class _Server:
+    def __init__(self, bundle, log_path):
+        self.port = _free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        env = dict(os.environ)
+        env.pop("KZOO_API_KEY", None)
+        self.log = open(log_path, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "export.serve", str(bundle), "--host", HOST, "--port", str(self.port), "--no-access-log"],
+            cwd=REPOSITORY, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout=120):
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited with status {self.process.returncode}; see {self.log.name}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"the server did not answer /healthz within {timeout} s; see {self.log.name}")
+
+    def rss(self):
+        import psutil
+
+        return psutil.Process(self.process.pid).memory_info().rss
+
+    def cpu_seconds(self):
+        import psutil
+
+        times = psutil.Process(self.process.pid).cpu_times()
+        return times.user + times.system
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+async def _client_loop(url, path, bodies, count, clients, deadline, done):
+    """`clients` concurrent httpx clients sending `count` requests in all; returns (latencies, errors)."""
+    import httpx
+
+    latencies, errors = [], []
+    sent = 0
+
+    async def client(http):
+        nonlocal sent
+        while sent < count and time.time() < deadline:
+            index = sent
+            sent += 1
+            started = time.perf_counter()
+            try:
+                response = await http.post(path, json=bodies[index % len(bodies)])
+                if response.status_code != 200:
+                    errors.append(f"{response.status_code}: {response.text[:120]}")
+            except httpx.HTTPError as error:
+                errors.append(repr(error))
+            latencies.append(time.perf_counter() - started)
+            with done.get_lock():
+                done.value += 1
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+    return latencies, errors
+
+
+def _client_process(url, path, bodies, count, clients, max_seconds, go, done, results):
+    """One client process: waits for `go`, runs its clients, puts (latencies, errors, CPU seconds) on `results`."""
+    import httpx  # noqa: F401  (imported before the start signal, not timed)
+
+    go.wait()
+    cpu = time.process_time()
+    latencies, errors = asyncio.run(_client_loop(url, path, bodies, count, clients, time.time() + max_seconds, done))
+    results.put((latencies, errors, time.process_time() - cpu))
+
+
+def _load(server, path, bodies, total, clients, processes, max_seconds):
+    """`total` requests from `clients` concurrent clients spread over `processes` client processes.
+
+    One asyncio event loop with httpx spends more CPU per request than the
+    server does, so 32 clients in one process measure mostly the client; spread
+    over a few processes they keep the server busy. Returns latencies, errors,
+    RSS samples (warm, after half, after all), elapsed seconds and CPU seconds.
+    """
+    import multiprocessing
+    import queue
+
+    import httpx
+
+    context = multiprocessing.get_context("spawn")  # This process may hold TensorFlow's threads: no fork.
+    go, done, results = context.Event(), context.Value("i", 0), context.Queue()
+    per_process = [total // processes + (i < total % processes) for i in range(processes)]
+    per_clients = [clients // processes + (i < clients % processes) for i in range(processes)]
+    workers = [
+        context.Process(target=_client_process, args=(server.url, path, bodies, n, c, max_seconds, go, done, results))
+        for n, c in zip(per_process, per_clients) if n and c
+    ]
+    for worker in workers:
+        worker.start()
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        for body in bodies[:WARMUP]:
+            http.post(path, json=body)
+    rss = {"warm": server.rss()}
+    time.sleep(1.0)  # The client processes import httpx meanwhile.
+    started, server_cpu = time.perf_counter(), server.cpu_seconds()
+    go.set()
+    half = total // 2
+    collected = []
+    while len(collected) < len(workers):
+        if half not in rss and done.value >= half:
+            rss[half] = server.rss()
+        try:
+            collected.append(results.get(timeout=0.01))
+        except queue.Empty:
+            if not any(worker.is_alive() for worker in workers) and results.empty():
+                break
+    elapsed = time.perf_counter() - started
+    rss[total] = server.rss()
+    cpu = {"server": server.cpu_seconds() - server_cpu, "client": sum(c for _, _, c in collected)}
+    for worker in workers:
+        worker.join(timeout=30)
+    latencies = [value for lat, _, _ in collected for value in lat]
+    errors = [value for _, err, _ in collected for value in err]
+    missing = len(workers) - len(collected)
+    if missing:
+        errors.append(f"{missing} client process(es) died")
+    return latencies, errors, rss, elapsed, cpu
+
+
+def _percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+
+
+def run_one(name, bundle, path, bodies, total, clients, processes, max_seconds, log_folder):
+    server = _Server(bundle, Path(log_folder) / f"{name}.log")
+    try:
+        server.wait_ready()
+        latencies, errors, rss, elapsed, cpu = _load(server, path, bodies, total, clients, processes, max_seconds)
+    finally:
+        server.stop()
+    half = total // 2
+    first, last = rss.get(half), rss.get(total)
+    return {
+        "bundle": name,
+        "requests": len(latencies),
+        "errors": len(errors),
+        "error_examples": errors[:3],
+        "p50_ms": 1000 * _percentile(latencies, 50),
+        "p99_ms": 1000 * _percentile(latencies, 99),
+        "requests_per_s": len(latencies) / elapsed,
+        "seconds": elapsed,
+        "server_cpu_ms": 1000 * cpu["server"] / max(1, len(latencies)),
+        "client_cpu_ms": 1000 * cpu["client"] / max(1, len(latencies)),
+        "rss_warm_mb": rss["warm"] / 2**20,
+        "rss_first_mb": first / 2**20 if first else float("nan"),
+        "rss_last_mb": last / 2**20 if last else float("nan"),
+        "rss_growth_pct": 100 * (last - first) / first if first and last else float("nan"),
+        "exit_status": server.process.returncode,
+    }
+
+
+def _loadavg():
+    try:
+        return "{:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def _machine():
+    import fastapi
+    import onnxruntime
+    import uvicorn
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.lower().startswith("model name")), cpu)
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "cpu": f"{cpu}, {usable} usable ({os.cpu_count()} logical) cores",
+        "versions": f"Python {platform.python_version()}, ONNX Runtime {onnxruntime.__version__}, "
+                    f"FastAPI {fastapi.__version__}, uvicorn {uvicorn.__version__}",
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def markdown(rows, args, machine, load_before, load_after, command):
+    half = args.requests // 2
+    lines = [
+        "## Serving: `kzoo serve` under load (loopback HTTP)",
+        "",
+        f"{args.requests:,} requests per bundle from {args.clients} concurrent clients (httpx async, keep-alive; "
+        f"{args.client_processes} client processes, as one event loop cannot keep up with the server), "
+        f"after {WARMUP} warm-up requests; one text per request. Translator: `transformer_small` (untrained, "
+        f"so every request decodes all {TRANSLATION_NEW_TOKENS} tokens; greedy), SentencePiece on `numbers_en_de`. "
+        "Classifier: `classifier_small` (8 classes, 64 positions), WordPiece on `language_id`. Each bundle is served by "
+        "its own `python -m export.serve` process with default settings (ONNX Runtime fp32, one intra-op thread per "
+        "call, calls in parallel up to the core count). Server and clients share the same cores. Memory is the server "
+        "process's resident set (psutil).",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        f"- CPU: {machine['cpu']}",
+        f"- {machine['versions']}",
+        f"- Measured {machine['date']}; load average (1/5/15 min) {load_before} before, {load_after} after. "
+        "Other jobs shared the machine; latency on an idle machine is lower.",
+        "",
+        f"| bundle | requests | errors | p50 (ms) | p99 (ms) | requests/s | server CPU ms/req | client CPU ms/req "
+        f"| RSS warm (MiB) | RSS after {half:,} | RSS after {args.requests:,} | growth | exit |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['bundle']} | {r['requests']:,} | {r['errors']} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+            f"{r['requests_per_s']:.0f} | {r['server_cpu_ms']:.1f} | {r['client_cpu_ms']:.1f} | {r['rss_warm_mb']:.0f} | "
+            f"{r['rss_first_mb']:.1f} | {r['rss_last_mb']:.1f} | {r['rss_growth_pct']:+.1f}% | {r['exit_status']} |"
+        )
+    lines += [
+        "",
+        "Growth is from the RSS after the first half of the requests to the RSS after all of them. \"exit\" is the "
+        "server's status after SIGTERM at the end of the run (0: drained and stopped cleanly). Latency includes the "
+        f"time a request waits for one of the server's {os.cpu_count()} inference slots ({args.clients} clients share "
+        "them) and for the client's own event loop; the clients run on the same cores (client CPU column), so "
+        "requests/s is a floor. One run per bundle: on a shared machine the numbers move with the other jobs' load.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.serve", description=__doc__.split("\n")[0])
+    parser.add_argument("--translator", help="an existing translation bundle (default: export a fresh one)")
+    parser.add_argument("--classifier", help="an existing text-classification bundle (default: export a fresh one)")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per bundle (default 2000)")
+    parser.add_argument("--clients", type=int, default=32, help="concurrent clients (default 32)")
+    parser.add_argument("--client-processes", type=int, default=4,
+                        help="processes the clients are spread over (default 4; one event loop cannot keep up)")
+    parser.add_argument("--max-seconds", type=float, default=300.0, help="stop a bundle's run after this long (default 300)")
+    parser.add_argument("--quick", action="store_true", help="400 requests per bundle")
+    parser.add_argument("--markdown", help="write this section into that markdown file (e.g. docs/benchmarks.md)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.requests = min(args.requests, 400)
+    if args.requests < 2 or args.clients < 1 or not 1 <= args.client_processes <= args.clients:
+        parser.error("--requests must be at least 2, --clients at least 1, --client-processes in 1..clients")
+    command = "python -m benchmarks.serve" + (" --quick" if args.quick else "")
+    load_before = _loadavg()
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="kzoo-serve-bench-") as scratch:
+        translator, classifier = args.translator, args.classifier
+        if not (translator and classifier):
+            exported = export_bundles(scratch, say=lambda m: print(f"[serve] {m}", flush=True))
+            translator, classifier = translator or exported[0], classifier or exported[1]
+        sources, sentences = request_texts()
+        runs = [
+            ("translator", translator, "/v1/translate",
+             [{"texts": [text], "max_new_tokens": TRANSLATION_NEW_TOKENS} for text in sources]),
+            ("classifier", classifier, "/v1/classify", [{"texts": [text]} for text in sentences]),
+        ]
+        rows = []
+        for name, bundle, path, bodies in runs:
+            print(f"[serve] {name}: {args.requests} requests from {args.clients} clients ...", flush=True)
+            rows.append(run_one(name, bundle, path, bodies, args.requests, args.clients, args.client_processes,
+                                args.max_seconds, scratch))
+            if rows[-1]["errors"]:
+                print(f"[serve] {name}: errors, e.g. {rows[-1]['error_examples']}", flush=True)
+    machine = _machine()
+    text = markdown(rows, args, machine, load_before, _loadavg(), command)
+    print(text)
+    print(f"[serve] took {time.time() - started:.0f} s.")
+    if args.markdown:
+        from benchmarks.run_all import write_section
+
+        write_section(args.markdown, SECTION, text)
+        print(f"[serve] wrote section '{SECTION}' of {args.markdown}.")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)

@@ -1,0 +1,589 @@
+"""`BundleModel`: a kzoo bundle served from ONNX Runtime or LiteRT, text in, text out, no TensorFlow.
+
+`export.runtime.load(bundle)` returns one. It reads `manifest.json`, checks every
+file the manifest lists against its sha256 (a missing or changed file refuses to
+load, naming the file), loads the TF-free tokenizer from `tokenizer/`, and creates
+the backend once: its sessions are reused by every call, and every method can be
+called from several threads at once (ONNX Runtime sessions are thread-safe; the
+LiteRT backend serialises its interpreter with a lock; nothing else is mutable).
+
+What a bundle offers follows its task kind (`manifest["task"]["kind"]`, else the
+model family):
+
+| kind                   | method       | input                          | output                                   |
+|------------------------|--------------|--------------------------------|------------------------------------------|
+| `translation`          | `translate`  | list of str                    | list of str                              |
+| `classification`       | `classify`   | list of str                    | per text: label, label_id, probabilities |
+| `image_classification` | `classify`   | float array `[B, H, W, C]`     | same                                     |
+| `tagging`              | `tag`        | list of str (or of word lists) | per text: a tag per word                 |
+| `language_modeling`    | `generate`   | str (or list of str)           | str (or list of str)                     |
+
+The other methods raise `UnsupportedTaskError` naming the task. Below the text
+methods, `predict(inputs)` (one forward pass) and `generate_ids(inputs, ...)` (the
+decoding loop) take packed id arrays, so a bundle without a tokenizer is usable too.
+
+Texts are tokenized, packed as `[start] + tokens + [end]` (the prompt of a causal LM
+as `[start] + tokens`), like the training pipelines of `kzoo.data`, right-padded to
+the longest row of the batch, run in chunks of `batch_size` rows, and decoded back
+to text. Inputs longer than the bundle takes are truncated, as the pipelines do;
+with `truncate=False` they raise `InputTooLongError` instead (the HTTP server uses
+that to answer with the limit's name).
+
+Optional manifest fields this reads (written by the caller of `export_bundle`):
+
+- `task.kind`: one of the kinds above (else inferred from `family`).
+- `task.label_names`: class names (classification) or tag names (tagging); without
+  them labels are the ids as strings.
+- `max_sequence_length` (top level): the longest input (the source, for
+  encoder-decoders). Without it: a causal LM's `max_length`, else the
+  `max_sequence_length` in `model.keras`'s config (read as JSON from the zip, no
+  Keras needed), else `max_length`.
+
+Example:
+```python
+from export.runtime import load
+translator = load("saved_models/translator", backend="onnx", threads=2)
+translator.translate(["three hundred and forty-seven"], strategy="beam", num_beams=4)
+```
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from export.runtime import decoding
+from export.runtime.errors import BundleError, InputTooLongError, UnsupportedTaskError
+from export.runtime.manifest import read_manifest, verify_files
+
+BACKENDS = ("onnx", "tflite")
+ONNX_VARIANTS = ("fp32", "dynamic_int8")
+TFLITE_VARIANTS = ("fp32", "fp16", "dynamic_int8", "int8")
+TASK_KINDS = ("translation", "classification", "tagging", "language_modeling", "image_classification")
+# The method each task kind offers.
+TASK_METHODS = {
+    "translation": "translate",
+    "classification": "classify",
+    "image_classification": "classify",
+    "tagging": "tag",
+    "language_modeling": "generate",
+}
+# The task kind of each model family when the manifest's task has none.
+FAMILY_KINDS = {
+    "TransformerSeq2Seq": "translation",
+    "GRUSeq2Seq": "translation",
+    "TextClassifier": "classification",
+    "TokenTagger": "tagging",
+    "CausalLM": "language_modeling",
+    "ViTClassifier": "image_classification",
+}
+TOKENIZER_DIR = "tokenizer"
+
+
+def _check_texts(name, texts):
+    if isinstance(texts, (str, bytes)) or not isinstance(texts, (list, tuple)) or not all(isinstance(t, str) for t in texts):
+        raise TypeError(
+            f"Received an invalid value for argument `{name}`, expected a list of str. Received: {name}={texts!r:.80}"
+        )
+    return list(texts)
+
+
+def _config_max_sequence_length(path):
+    """`max_sequence_length` from a `.keras` file's config.json (a zip member; read without Keras), or None."""
+    import json
+    import zipfile
+
+    def find(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("max_sequence_length"), int):
+                return node["max_sequence_length"]
+            node = list(node.values())
+        if isinstance(node, list):
+            for child in node:
+                found = find(child)
+                if found:
+                    return found
+        return None
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return find(json.loads(archive.read("config.json")))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+
+
+def _softmax(logits):
+    logits = np.asarray(logits, "float64")
+    shifted = np.exp(logits - logits.max(-1, keepdims=True))
+    return shifted / shifted.sum(-1, keepdims=True)
+
+
+class BundleModel:
+    """A loaded bundle: `translate`, `classify`, `tag` or `generate`, whichever its task offers.
+
+    Args:
+        path: str or path. The bundle folder (holding `manifest.json`).
+        backend: str. `"onnx"` (ONNX Runtime) or `"tflite"` (LiteRT). Defaults to "onnx".
+        variant: str or None. The exported variant to run: for ONNX `"fp32"` or
+            `"dynamic_int8"`; for TFLite `"fp32"`, `"fp16"`, `"dynamic_int8"` or
+            `"int8"`. Defaults to "fp32".
+        threads: int or None. Intra-op threads of the backend (None: its default).
+        optimization: str. ONNX Runtime graph optimisation level: "disable",
+            "basic", "extended" or "all". Defaults to "all".
+        batch_size: int. Rows per backend call; longer input lists are run in
+            chunks. Defaults to 32.
+
+    Attributes:
+        manifest: dict. The bundle's manifest.
+        kind: str or None. The task kind (see the module docstring).
+        tasks: tuple of str. The text methods this bundle offers.
+        label_names: list of str or None.
+        max_sequence_length: int or None. Longest input in tokens, special tokens included.
+        max_length: int or None. Decoding positions (the cache size) of generative bundles.
+
+    Example:
+    ```python
+    classifier = BundleModel("saved_models/language_id", backend="tflite")
+    classifier.classify(["dobrý den"])[0]["label"]
+    ```
+    """
+
+    def __init__(self, path, backend="onnx", variant=None, threads=None, optimization="all", batch_size=32):
+        if backend not in BACKENDS:
+            raise ValueError(
+                f"Received an invalid value for argument `backend`, expected one of {', '.join(BACKENDS)}. "
+                f"Received: backend={backend!r}"
+            )
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+            raise ValueError(
+                f"Received an invalid value for argument `batch_size`, expected a positive integer. Received: batch_size={batch_size!r}"
+            )
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads <= 0):
+            raise ValueError(
+                f"Received an invalid value for argument `threads`, expected a positive integer or None. Received: threads={threads!r}"
+            )
+        self.path = Path(os.fspath(path))
+        self.manifest = read_manifest(self.path)
+        verify_files(self.path, self.manifest)
+        self.backend_name = backend
+        self.batch_size = batch_size
+        self.family = self.manifest.get("family")
+        self.task = dict(self.manifest.get("task") or {})
+        self.kind = self.task.get("kind") or FAMILY_KINDS.get(self.family)
+        if self.kind is not None and self.kind not in TASK_KINDS:
+            raise BundleError(
+                f"Bundle file manifest.json has task kind {self.kind!r}; this runtime serves {', '.join(TASK_KINDS)}."
+            )
+        self.tasks = (TASK_METHODS[self.kind],) if self.kind else ()
+        self.layout = self.manifest.get("decoding")
+        self.generative = bool(self.layout)
+        self.seq2seq = "encode" in self.manifest.get("signatures", {})
+        self.max_length = self.manifest.get("max_length")
+        self.max_sequence_length = self._max_sequence_length()
+        self.label_names = self._label_names()
+        self.tokenizer = self._load_tokenizer()
+        self.special_tokens = self._special_tokens()
+        self.variant, self.backend = self._create_backend(backend, variant, threads, optimization)
+        self._check_kind_fits_graphs()
+
+    # ------------------------------------------------------------------ loading
+
+    def _max_sequence_length(self):
+        """Longest input: the manifest's `max_sequence_length`, else the model config's, else `max_length`."""
+        for value in (self.manifest.get("max_sequence_length"), self.task.get("max_sequence_length")):
+            if value:
+                return int(value)
+        if not self.seq2seq and self.max_length:  # A causal LM's inputs share its decoding positions.
+            return int(self.max_length)
+        return _config_max_sequence_length(self.path / "model.keras") or self.max_length
+
+    def _label_names(self):
+        names = self.task.get("label_names")
+        if names is None:
+            return None
+        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+            raise BundleError(f"Bundle file manifest.json has task.label_names={names!r:.80}; expected a list of str.")
+        return list(names)
+
+    def _load_tokenizer(self):
+        folder = self.path / TOKENIZER_DIR
+        if not folder.is_dir():
+            return None
+        from export.runtime.tokenizers import load_tokenizer
+
+        try:
+            return load_tokenizer(folder)
+        except (OSError, ValueError, KeyError) as error:
+            raise BundleError(f"Bundle folder {TOKENIZER_DIR}/ in {self.path} does not load: {error}") from None
+
+    def _special_tokens(self):
+        """The manifest's special ids, completed by the tokenizer's; they must agree."""
+        special = {key: int(value) for key, value in (self.manifest.get("special_tokens") or {}).items()}
+        if self.tokenizer is not None:
+            own = {
+                "pad": self.tokenizer.pad_id, "unknown": self.tokenizer.unknown_id, "start": self.tokenizer.start_id,
+                "end": self.tokenizer.end_id, "mask": self.tokenizer.mask_id,
+            }
+            for name, value in own.items():
+                if special.setdefault(name, value) != value:
+                    raise BundleError(
+                        f"Bundle file manifest.json has special_tokens.{name}={special[name]}, but the tokenizer in "
+                        f"{TOKENIZER_DIR}/ uses {value}; the bundle was exported with the wrong special tokens."
+                    )
+        special.setdefault("pad", 0)
+        return special
+
+    def _create_backend(self, backend, variant, threads, optimization):
+        from export.runtime.backends import OnnxBackend, TFLiteBackend
+
+        variants = self.manifest.get("parity", {}).get("variants", {})
+        if backend == "onnx":
+            variant = variant or "fp32"
+            if variant not in ONNX_VARIANTS:
+                raise ValueError(
+                    f"Received an invalid value for argument `variant`, expected one of {', '.join(ONNX_VARIANTS)} for "
+                    f"backend='onnx'. Received: variant={variant!r}"
+                )
+            parts = dict(self.manifest.get("onnx_parts") or {})
+            if not parts:
+                raise BundleError(f"The bundle {self.path} has no ONNX export; {self._available(variants)}.")
+            if variant == "dynamic_int8":
+                report = variants.get("onnx_dynamic_int8")
+                if report is None:
+                    raise BundleError(f"The bundle {self.path} has no ONNX dynamic_int8 export; {self._available(variants)}.")
+                suffix = f"_{report['weight_type'].lower()}.onnx"
+                parts = {part: filename.replace(".onnx", suffix) for part, filename in parts.items()}
+            self._check_listed(parts.values())
+            try:
+                files = {part: self.path / filename for part, filename in parts.items()}
+                return variant, OnnxBackend(files, threads=threads, optimization=optimization)
+            except ImportError:
+                raise ImportError("backend='onnx' needs ONNX Runtime: pip install onnxruntime") from None
+        variant = variant or "fp32"
+        if variant not in TFLITE_VARIANTS:
+            raise ValueError(
+                f"Received an invalid value for argument `variant`, expected one of {', '.join(TFLITE_VARIANTS)} for "
+                f"backend='tflite'. Received: variant={variant!r}"
+            )
+        filename = f"model_{variant}.tflite"
+        if f"tflite_{variant}" not in variants or filename not in self.manifest["files"]:
+            raise BundleError(f"The bundle {self.path} has no TFLite {variant} export ({filename}); {self._available(variants)}.")
+        try:
+            return variant, TFLiteBackend(self.path / filename, threads=threads)
+        except ImportError:
+            raise ImportError("backend='tflite' needs LiteRT: pip install ai-edge-litert") from None
+
+    def _available(self, variants):
+        names = sorted(v for v in variants if v.startswith(("onnx", "tflite_")))
+        return f"it has {', '.join(names)}" if names else "it has no ONNX or TFLite export"
+
+    def _check_listed(self, filenames):
+        for filename in filenames:
+            if filename not in self.manifest["files"]:
+                raise BundleError(f"Bundle file {filename} is not listed in manifest.json; refusing to load an unchecked file.")
+
+    def _check_kind_fits_graphs(self):
+        needs = {
+            "translation": self.generative and self.seq2seq,
+            "language_modeling": self.generative and not self.seq2seq,
+            "classification": "token_ids" in self._serving_inputs(),
+            "tagging": "token_ids" in self._serving_inputs(),
+            "image_classification": "images" in self._serving_inputs(),
+        }
+        if self.kind is not None and not needs[self.kind]:
+            raise BundleError(
+                f"Bundle file manifest.json says task kind {self.kind!r}, which a {self.family} export cannot serve."
+            )
+
+    def _serving_inputs(self):
+        if "serving_default" not in self.backend.parts:
+            return []
+        return self.backend.input_names("serving_default")
+
+    # ------------------------------------------------------------------ helpers
+
+    def __repr__(self):
+        return f"BundleModel({str(self.path)!r}, backend={self.backend_name!r}, variant={self.variant!r}, kind={self.kind!r})"
+
+    def _require(self, method):
+        if method not in self.tasks:
+            offered = f"it offers {', '.join(f'{m}()' for m in self.tasks)}" if self.tasks else "it offers no text method"
+            raise UnsupportedTaskError(
+                f"This bundle's task is {self.kind or 'unknown'} ({self.family}); {offered}, not {method}()."
+            )
+
+    def _require_tokenizer(self, method):
+        if self.tokenizer is None:
+            raise BundleError(
+                f"{method}() needs the bundle's tokenizer, but {self.path} has no {TOKENIZER_DIR}/ folder; "
+                "export with tokenizer_dir=..., or call predict()/generate_ids() with token ids."
+            )
+
+    def _chunks(self, count, rows=None):
+        size = max(1, self.batch_size // (rows or 1))
+        return [slice(start, min(start + size, count)) for start in range(0, count, size)]
+
+    def _pack(self, id_lists, limit, end=True):
+        """`[start] + ids + [end]`, cut to `limit`, per row, right-padded to the longest: (token_ids, padding_mask) int32."""
+        head = [self.special_tokens["start"]] if self.special_tokens.get("start") is not None else []
+        tail = [self.special_tokens["end"]] if end and self.special_tokens.get("end") is not None else []
+        rows = []
+        for ids in id_lists:
+            ids = list(ids)[: max(0, limit - len(head) - len(tail))] if limit else list(ids)
+            rows.append(head + ids + tail)
+        pad_id = self.special_tokens["pad"]
+        width = max(len(row) for row in rows)
+        token_ids = np.full((len(rows), width), pad_id, "int32")
+        padding_mask = np.zeros((len(rows), width), "int32")
+        for index, row in enumerate(rows):
+            token_ids[index, : len(row)] = row
+            padding_mask[index, : len(row)] = 1
+        return token_ids, padding_mask
+
+    def _check_lengths(self, id_lists, limit, extra, truncate, limit_name="max_sequence_length", note=""):
+        if truncate or not limit:
+            return
+        for index, ids in enumerate(id_lists):
+            if len(ids) + extra > limit:
+                raise InputTooLongError(index, len(ids) + extra, limit, limit_name, note)
+
+    def _label(self, index):
+        return self.label_names[index] if self.label_names and index < len(self.label_names) else str(index)
+
+    # ------------------------------------------------------------------ numeric core
+
+    def predict(self, inputs):
+        """One forward pass of `serving_default`: named arrays in, `{output name: array}` out.
+
+        Missing `segment_ids` are zeros. Rows are run in chunks of `batch_size`.
+
+        Example: `model.predict({"token_ids": ids, "padding_mask": mask})["logits"]`.
+        """
+        if "serving_default" not in self.backend.parts:
+            raise UnsupportedTaskError(
+                f"This bundle ({self.family}) exports decoding graphs, not one forward pass; use generate_ids()."
+            )
+        names = self.backend.input_names("serving_default")
+        inputs = {name: np.asarray(value) for name, value in inputs.items()}
+        if "segment_ids" in names and "segment_ids" not in inputs and "token_ids" in inputs:
+            inputs["segment_ids"] = np.zeros_like(inputs["token_ids"], "int32")
+        missing = [name for name in names if name not in inputs]
+        if missing:
+            raise ValueError(
+                f"Received an invalid value for argument `inputs`, it lacks {', '.join(missing)} "
+                f"(the bundle takes {', '.join(names)})."
+            )
+        count = len(inputs[names[0]])
+        outputs = [self.backend.run("serving_default", {n: inputs[n][part] for n in names}) for part in self._chunks(count)]
+        if not outputs:
+            return {}
+        return {key: np.concatenate([o[key] for o in outputs]) for key in outputs[0]}
+
+    def generate_ids(self, inputs, max_new_tokens=None, strategy="greedy", num_beams=4, length_penalty=0.0, top_k=None,
+                     top_p=None, temperature=1.0, seed=None):
+        """The decoding loop over packed ids; returns int32 `[B, max_new_tokens]` like the Keras model's `generate`.
+
+        Args:
+            inputs: `{"encoder_token_ids", "encoder_padding_mask"}` (encoder-decoders)
+                or `{"token_ids", "padding_mask"}` (causal LMs, right-padded prompts).
+            max_new_tokens: int or None. Defaults to the bundle's `max_length`
+                (encoder-decoders) or 32 (causal LMs, at most `max_length - 1`).
+            The other arguments are those of `translate`.
+        """
+        if not self.generative:
+            raise UnsupportedTaskError(f"This bundle's task is {self.kind or 'unknown'} ({self.family}); it does not decode.")
+        if max_new_tokens is None:
+            max_new_tokens = self.max_length if self.seq2seq else min(32, self.max_length - 1)
+        decoding.positive_int("max_new_tokens", max_new_tokens)
+        decoding.check_options(strategy, num_beams, top_k, top_p, temperature)
+        limit = self.max_length + 1 if self.seq2seq else self.max_length
+        if max_new_tokens + 1 > limit:
+            raise ValueError(
+                f"Received an invalid value for argument `max_new_tokens`, expected at most {limit - 1} (this bundle "
+                f"decodes {self.max_length} positions). Received: max_new_tokens={max_new_tokens}"
+            )
+        keys = ("encoder_token_ids", "encoder_padding_mask") if self.seq2seq else ("token_ids", "padding_mask")
+        inputs = {key: np.asarray(inputs[key], "int32") for key in keys}
+        count = len(inputs[keys[0]])
+        rows = num_beams if strategy == "beam" else 1
+        options = dict(
+            start_token_id=self.special_tokens.get("start"), end_token_id=self.special_tokens.get("end"),
+            pad_token_id=self.special_tokens["pad"], strategy=strategy, num_beams=num_beams,
+            length_penalty=length_penalty, top_k=top_k, top_p=top_p, temperature=temperature,
+        )
+        # One seed sequence per call, spawned per chunk: chunks draw independent numbers, the call is reproducible.
+        seeds = np.random.SeedSequence(seed).spawn(max(1, -(-count // max(1, self.batch_size // rows))))
+        results = []
+        for part, chunk_seed in zip(self._chunks(count, rows), seeds):
+            chunk = {key: value[part] for key, value in inputs.items()}
+            width = max(1, int(chunk[keys[1]].sum(1).max()))  # Right padding beyond the chunk's longest row is dropped.
+            chunk = {key: value[:, :width] for key, value in chunk.items()}
+            results.append(decoding.generate(self.backend, self.layout, chunk, max_new_tokens, limit,
+                                             seed=chunk_seed if seed is not None else None, **options))
+        return np.concatenate(results) if results else np.zeros((0, max_new_tokens), "int32")
+
+    # ------------------------------------------------------------------ text methods
+
+    def translate(self, texts, max_new_tokens=None, strategy="greedy", num_beams=4, length_penalty=0.0, top_k=None,
+                  top_p=None, temperature=1.0, seed=None, truncate=True):
+        """Translates each text; returns a list of str.
+
+        Args:
+            texts: list of str.
+            max_new_tokens: int or None. Most target tokens (the end token
+                included). Defaults to the bundle's `max_length`.
+            strategy: "greedy", "beam", "top_k" or "top_p". Defaults to "greedy".
+            num_beams: int. Beam width. Defaults to 4.
+            length_penalty: float. GNMT alpha for beam search. Defaults to 0.
+            top_k: int or None. For "top_k" (and optionally "top_p").
+            top_p: float in (0, 1] or None. For "top_p".
+            temperature: float > 0. Divides the logits before sampling. Defaults to 1.
+            seed: int or None. Makes sampling reproducible.
+            truncate: bool. Cut sources longer than `max_sequence_length`
+                (True, as training did) or raise `InputTooLongError` (False).
+
+        Example: `model.translate(["forty-two"], strategy="beam", num_beams=4)`.
+        """
+        self._require("translate")
+        self._require_tokenizer("translate")
+        texts = _check_texts("texts", texts)
+        if not texts:
+            return []
+        ids = self.tokenizer.encode(texts)
+        self._check_lengths(ids, self.max_sequence_length, 2, truncate)
+        token_ids, padding_mask = self._pack(ids, self.max_sequence_length)
+        tokens = self.generate_ids(
+            {"encoder_token_ids": token_ids, "encoder_padding_mask": padding_mask}, max_new_tokens, strategy, num_beams,
+            length_penalty, top_k, top_p, temperature, seed,
+        )
+        return [self.tokenizer.decode(row) for row in tokens]
+
+    def generate(self, prompt, max_new_tokens=32, strategy="greedy", num_beams=4, length_penalty=0.0, top_k=None,
+                 top_p=None, temperature=1.0, seed=None, truncate=True):
+        """Continues a prompt (or each of a list of prompts); returns the new text only.
+
+        The prompt is `[start] + tokens`; decoding stops at the end token or after
+        `max_new_tokens` tokens. With `truncate=True` a prompt too long for
+        `max_length - max_new_tokens` keeps its last tokens.
+
+        Args:
+            prompt: str or list of str.
+            max_new_tokens: int. Defaults to 32 (at most `max_length - 1`).
+            The other arguments are those of `translate`.
+
+        Example: `model.generate("The module", max_new_tokens=20, strategy="top_p", top_p=0.9, seed=0)`.
+        """
+        self._require("generate")
+        self._require_tokenizer("generate")
+        single = isinstance(prompt, str)
+        prompts = [prompt] if single else _check_texts("prompt", prompt)
+        if not prompts:
+            return []
+        decoding.positive_int("max_new_tokens", max_new_tokens)
+        if max_new_tokens + 1 > self.max_length:
+            raise ValueError(
+                f"Received an invalid value for argument `max_new_tokens`, expected at most {self.max_length - 1} (this "
+                f"bundle decodes {self.max_length} positions). Received: max_new_tokens={max_new_tokens}"
+            )
+        room = self.max_length - max_new_tokens
+        ids = self.tokenizer.encode(prompts)
+        self._check_lengths(ids, room, 1, truncate, "max_length", f" minus max_new_tokens={max_new_tokens}")
+        ids = [row[len(row) - (room - 1):] if len(row) > room - 1 else row for row in ids]  # Keep the latest context.
+        token_ids, padding_mask = self._pack(ids, None, end=False)
+        tokens = self.generate_ids({"token_ids": token_ids, "padding_mask": padding_mask}, max_new_tokens, strategy,
+                                   num_beams, length_penalty, top_k, top_p, temperature, seed)
+        texts = [self.tokenizer.decode(row) for row in tokens]
+        return texts[0] if single else texts
+
+    def classify(self, inputs, truncate=True):
+        """Class of each text (or image): a list of `{"label", "label_id", "probabilities"}`.
+
+        `probabilities` is the softmax over every class, in `label_names` order.
+
+        Args:
+            inputs: list of str; for image classifiers, float array `[B, H, W, C]`
+                (or a list of `[H, W, C]` arrays).
+            truncate: bool. Cut texts longer than `max_sequence_length` (True)
+                or raise `InputTooLongError` (False).
+
+        Example: `model.classify(["bonjour"])[0]["label"]`.
+        """
+        self._require("classify")
+        if self.kind == "image_classification":
+            images = self._images(inputs)
+            if not len(images):
+                return []
+            logits = self.predict({"images": images})["logits"]
+        else:
+            self._require_tokenizer("classify")
+            texts = _check_texts("texts", inputs)
+            if not texts:
+                return []
+            ids = self.tokenizer.encode(texts)
+            self._check_lengths(ids, self.max_sequence_length, 2, truncate)
+            token_ids, padding_mask = self._pack(ids, self.max_sequence_length)
+            logits = self.predict({"token_ids": token_ids, "padding_mask": padding_mask})["logits"]
+        probabilities = _softmax(logits)
+        return [
+            {"label": self._label(int(row.argmax())), "label_id": int(row.argmax()), "probabilities": [float(p) for p in row]}
+            for row in probabilities
+        ]
+
+    def _images(self, images):
+        if isinstance(images, (list, tuple)) and not images:
+            return np.zeros((0,), "float32")
+        try:
+            array = np.asarray(images, "float32")
+        except (TypeError, ValueError):
+            raise TypeError(
+                "Received an invalid value for argument `inputs`, expected images as a float array [B, H, W, C]."
+            ) from None
+        expected = self.backend.input_shapes("serving_default")["images"][1:]
+        if array.ndim != len(expected) + 1 or any(e is not None and e != a for e, a in zip(expected, array.shape[1:])):
+            shape = "[B, " + ", ".join("?" if e is None else str(e) for e in expected) + "]"
+            raise ValueError(
+                f"Received an invalid value for argument `inputs`, expected images of shape {shape}. "
+                f"Received: shape={list(array.shape)}"
+            )
+        return array
+
+    def tag(self, texts, truncate=True):
+        """A tag for every word: per text, a list of `{"word", "tag", "tag_id", "score"}`.
+
+        A text is split into words on whitespace (or given as a list of words);
+        each word is tokenized as the tagging pipeline does and tagged by its
+        first sub-token. A word cut off by truncation (or yielding no token) gets
+        `tag=None`.
+
+        Args:
+            texts: list of str, or list of lists of words.
+            truncate: bool. Cut texts longer than `max_sequence_length` (True)
+                or raise `InputTooLongError` (False).
+
+        Example: `model.tag(["Anna lives in Berlin"])[0][3]["tag"]  # 'B-LOC'`.
+        """
+        self._require("tag")
+        self._require_tokenizer("tag")
+        if isinstance(texts, (str, bytes)) or not isinstance(texts, (list, tuple)):
+            _check_texts("texts", texts)
+        words = [text.split() if isinstance(text, str) else _check_texts("texts", text) for text in texts]
+        if not words:
+            return []
+        encoded = [self.tokenizer.encode_words(row) for row in words]
+        ids = [pieces for pieces, _ in encoded]
+        self._check_lengths(ids, self.max_sequence_length, 2, truncate)
+        token_ids, padding_mask = self._pack(ids, self.max_sequence_length)
+        probabilities = _softmax(self.predict({"token_ids": token_ids, "padding_mask": padding_mask})["logits"])
+        room = self.max_sequence_length - 2 if self.max_sequence_length else float("inf")
+        results = []
+        for row, (row_words, (_, starts)) in enumerate(zip(words, encoded)):
+            tagged = []
+            for word, start in zip(row_words, starts):
+                if start is None or start >= room:
+                    tagged.append({"word": word, "tag": None, "tag_id": None, "score": None})
+                    continue
+                scores = probabilities[row, 1 + start]
+                best = int(scores.argmax())
+                tagged.append({"word": word, "tag": self._label(best), "tag_id": best, "score": float(scores[best])})
+            results.append(tagged)
+        return results

@@ -1,0 +1,119 @@
+"""The numpy decoding loop: sampling rules, seeds, beam search limits, and their agreement with greedy."""
+
+import numpy as np
+import pytest
+
+from export.runtime import decoding, load
+from tests.export.runtime import bundles as test_bundles
+
+
+@pytest.fixture(scope="module")
+def translator(tmp_path_factory):
+    folder, reference = test_bundles.bundles(tmp_path_factory)["translator"]
+    source = {"encoder_token_ids": reference["encoder_token_ids"], "encoder_padding_mask": reference["encoder_padding_mask"]}
+    return load(folder), source, np.array(reference["greedy_tokens"])
+
+
+@pytest.fixture(scope="module")
+def lm(tmp_path_factory):
+    folder, reference = test_bundles.bundles(tmp_path_factory)["lm"]
+    prompts = {"token_ids": reference["token_ids"], "padding_mask": reference["padding_mask"]}
+    return load(folder), prompts, np.array(reference["greedy_tokens"])
+
+
+def test_sample_draws_only_from_the_top_k_tokens_in_proportion():
+    probabilities = np.array([0.5, 0.3, 0.15, 0.05])
+    logits = np.log(np.tile(probabilities, (4000, 1)))
+    drawn = decoding.sample(logits, np.random.default_rng(0), top_k=2)
+    assert set(np.unique(drawn)) == {0, 1}
+    assert abs(np.mean(drawn == 0) - 0.5 / 0.8) < 0.03
+
+
+def test_sample_top_p_keeps_the_token_that_crosses_p():
+    logits = np.log(np.tile([0.5, 0.3, 0.15, 0.05], (4000, 1)))
+    drawn = decoding.sample(logits, np.random.default_rng(1), top_p=0.6)
+    assert set(np.unique(drawn)) == {0, 1}  # 0.5 <= 0.6 is kept, and 0.8 is the first sum past it.
+    drawn = decoding.sample(logits, np.random.default_rng(1), top_p=0.45)
+    assert set(np.unique(drawn)) == {0}
+
+
+def test_temperature_sharpens_and_flattens():
+    logits = np.log(np.tile([0.6, 0.4], (4000, 1)))
+    cold = decoding.sample(logits, np.random.default_rng(2), temperature=0.1)
+    hot = decoding.sample(logits, np.random.default_rng(2), temperature=10.0)
+    assert np.mean(cold == 0) > 0.95 and 0.45 < np.mean(hot == 0) < 0.6
+
+
+def test_top_k_1_and_a_tiny_top_p_equal_greedy(translator, lm):
+    for model, inputs, greedy in (translator, lm):
+        count = greedy.shape[1]
+        np.testing.assert_array_equal(model.generate_ids(inputs, count, strategy="top_k", top_k=1, seed=3), greedy)
+        np.testing.assert_array_equal(model.generate_ids(inputs, count, strategy="top_p", top_p=1e-6, seed=3), greedy)
+
+
+def test_one_beam_equals_greedy(translator):
+    model, source, greedy = translator
+    np.testing.assert_array_equal(model.generate_ids(source, strategy="beam", num_beams=1), greedy)
+
+
+def test_sampling_is_reproducible_with_a_seed_and_varies_without(lm):
+    model, prompts, _ = lm
+    options = dict(strategy="top_p", top_p=0.95, temperature=2.0)
+    first = model.generate_ids(prompts, 12, seed=7, **options)
+    np.testing.assert_array_equal(first, model.generate_ids(prompts, 12, seed=7, **options))
+    others = [model.generate_ids(prompts, 12, seed=seed, **options) for seed in (8, 9)]
+    assert any(not np.array_equal(first, other) for other in others)
+
+
+def test_rows_stop_after_their_end_token(translator):
+    model, source, _ = translator
+    end, pad = model.special_tokens["end"], model.special_tokens["pad"]
+    tokens = model.generate_ids(source, 20, strategy="top_k", top_k=50, temperature=5.0, seed=0)
+    for row in tokens:
+        if end in row.tolist():
+            after = row[row.tolist().index(end) + 1 :]
+            assert np.all(after == pad)
+
+
+class _TableBackend:
+    """A decode step whose next-token log-probabilities depend only on the input token."""
+
+    parts = ["decode_step"]
+
+    def __init__(self, table):
+        self.table = np.log(np.asarray(table, "float32"))
+
+    def run(self, part, feeds):
+        return {"logits": self.table[np.asarray(feeds["token_ids"])], "next_h": feeds["h"]}
+
+
+def test_beam_search_ranks_finished_hypotheses_with_the_length_penalty():
+    # Tokens: 0 pad, 1 start, 2 end, 3 "a". After start: end 0.4, a 0.6; after a: end 0.5, a 0.5.
+    tiny = 1e-9
+    backend = _TableBackend([[0.25] * 4, [tiny, tiny, 0.4, 0.6], [0.25] * 4, [tiny, tiny, 0.5, 0.5]])
+    layout = {"state": {"h": {"shape": [-1, 1], "dtype": "float32", "source": "zeros"}}, "updated": ["h"]}
+    prompt = {"token_ids": np.array([[1]]), "padding_mask": np.array([[1]])}
+
+    def run(**options):
+        return decoding.generate(backend, layout, prompt, 3, 4, end_token_id=2, **options)[0].tolist()
+
+    assert run() == [3, 2, 0]  # greedy: a (0.6), then end (first of a tie)
+    # Log-probabilities alone: [end] (0.4) beats [a, end] (0.3).
+    assert run(strategy="beam", num_beams=2, length_penalty=0.0) == [2, 0, 0]
+    # GNMT alpha 2 divides by ((5 + length) / 6) ** 2: [a, end] -1.20 / 1.36 = -0.88 beats [end] -0.92.
+    assert run(strategy="beam", num_beams=2, length_penalty=2.0) == [3, 2, 0]
+
+
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        (dict(strategy="beam", num_beams=0), "expected a positive integer. Received: num_beams=0"),
+        (dict(strategy="top_k"), "expected a positive integer. Received: top_k=None"),
+        (dict(strategy="top_p", top_p=1.5), r"expected a float in \(0, 1\]. Received: top_p=1.5"),
+        (dict(temperature=0.0), "expected a positive float. Received: temperature=0.0"),
+    ],
+)
+def test_bad_decoding_options_fail_with_one_sentence(translator, options, match):
+    model, source, _ = translator
+    with pytest.raises(ValueError, match=match):
+        model.generate_ids(source, 4, **options)

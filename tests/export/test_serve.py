@@ -1,0 +1,293 @@
+"""`kzoo serve` over real HTTP: a real server process per bundle on a free loopback port.
+
+Responses must equal the runtime's outputs for the same inputs; every kind of bad
+input gets a 4xx JSON error and leaves the server healthy; bearer-token auth;
+SIGTERM lets requests in flight finish and exits 0.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from export.runtime import load
+from tests.export.runtime import bundles as test_bundles
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+API_KEY = "kzoo-test-7f3a9c"
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+
+
+def _free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """`python -m export.serve BUNDLE` in a subprocess on 127.0.0.1, its log in a file."""
+
+    def __init__(self, bundle, log_path, *options, api_key=None):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env.pop("KZOO_API_KEY", None)
+        if api_key:
+            env["KZOO_API_KEY"] = api_key
+        command = [sys.executable, "-m", "export.serve", str(bundle), "--port", str(self.port), *options]
+        self.log = open(log_path, "w")
+        self.process = subprocess.Popen(command, cwd=REPOSITORY, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout=90):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited with {self.process.returncode}:\n{Path(self.log_path).read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"server not ready after {timeout} s:\n{Path(self.log_path).read_text()[-3000:]}")
+
+    def post(self, path, body=None, content=None, headers=AUTH, **kwargs):
+        return httpx.post(self.url + path, json=body, content=content, headers=headers, timeout=60, **kwargs)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return test_bundles.bundles(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def servers(built, tmp_path_factory):
+    logs = tmp_path_factory.mktemp("server_logs")
+    started = {
+        "translator": Server(built["translator"][0], logs / "translator.log", api_key=API_KEY),
+        "classifier": Server(built["classifier"][0], logs / "classifier.log", "--max-batch-size", "8", api_key=API_KEY),
+        "tagger": Server(built["tagger"][0], logs / "tagger.log"),
+        "lm": Server(built["lm"][0], logs / "lm.log"),
+        "vit": Server(built["vit"][0], logs / "vit.log"),
+    }
+    try:
+        for server in started.values():
+            server.wait_ready()
+        yield started
+    finally:
+        for server in started.values():
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def runtimes(built):
+    """The same bundles in this process, with the server's settings (ONNX, one thread)."""
+    return {name: load(folder, threads=1) for name, (folder, _) in built.items()}
+
+
+def test_translate_over_http_equals_the_runtime(servers, runtimes):
+    texts = test_bundles.TRANSLATION_TEXTS
+    for options in ({}, {"strategy": "beam", "num_beams": 3, "length_penalty": 0.6},
+                    {"strategy": "top_k", "top_k": 5, "seed": 11, "max_new_tokens": 8}):
+        response = servers["translator"].post("/v1/translate", {"texts": texts, **options})
+        assert response.status_code == 200, response.text
+        assert response.json() == {"translations": runtimes["translator"].translate(texts, **options)}
+
+
+def test_classify_over_http_equals_the_runtime(servers, runtimes):
+    texts = test_bundles.CLASSIFICATION_TEXTS
+    response = servers["classifier"].post("/v1/classify", {"texts": texts})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    expected = runtimes["classifier"].classify(texts)
+    assert body["label_names"] == test_bundles.CLASSIFICATION_LABELS
+    assert [p["label"] for p in body["predictions"]] == [e["label"] for e in expected]
+    np.testing.assert_allclose([p["probabilities"] for p in body["predictions"]], [e["probabilities"] for e in expected],
+                               rtol=0, atol=1e-7)
+
+
+def test_tag_and_generate_over_http_equal_the_runtime(servers, runtimes):
+    response = servers["tagger"].post("/v1/tag", {"texts": test_bundles.TAGGING_TEXTS})
+    assert response.status_code == 200, response.text
+    expected = runtimes["tagger"].tag(test_bundles.TAGGING_TEXTS)
+    assert [[w["tag"] for w in row] for row in response.json()["tags"]] == [[w["tag"] for w in row] for row in expected]
+    response = servers["lm"].post("/v1/generate", {"prompt": test_bundles.LM_PROMPTS, "max_new_tokens": 12})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"text": runtimes["lm"].generate(test_bundles.LM_PROMPTS, max_new_tokens=12)}
+    response = servers["lm"].post("/v1/generate", {"prompt": "the film", "strategy": "top_p", "top_p": 0.9, "seed": 3})
+    assert response.json() == {"text": runtimes["lm"].generate("the film", strategy="top_p", top_p=0.9, seed=3)}
+
+
+def test_classify_images_over_http_equals_the_runtime(servers, runtimes, built):
+    images = built["vit"][1]["images"]
+    response = servers["vit"].post("/v1/classify", {"images": images})
+    assert response.status_code == 200, response.text
+    expected = runtimes["vit"].classify(np.array(images, "float32"))
+    assert [p["label"] for p in response.json()["predictions"]] == [e["label"] for e in expected]
+    np.testing.assert_allclose([p["probabilities"] for p in response.json()["predictions"]],
+                               [e["probabilities"] for e in expected], rtol=0, atol=1e-7)
+
+
+def test_model_health_and_docs_endpoints(servers, built):
+    server = servers["translator"]
+    manifest = json.loads((built["translator"][0] / "manifest.json").read_text())
+    assert httpx.get(server.url + "/v1/model", headers=AUTH).json() == manifest
+    assert httpx.get(server.url + "/healthz").json() == {"status": "ok", "task": "translation", "in_flight": 0}
+    schema = httpx.get(server.url + "/openapi.json").json()
+    assert {"/v1/translate", "/v1/model", "/healthz"} <= set(schema["paths"])
+    assert "/v1/classify" not in schema["paths"]
+    assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert httpx.get(server.url + "/docs").status_code == 200
+
+
+def test_the_bearer_token_is_required_on_v1_only(servers):
+    server = servers["translator"]
+    body = {"texts": ["twelve"]}
+    for headers, status in (({}, 401), ({"Authorization": "Bearer wrong"}, 401), ({"Authorization": API_KEY}, 401),
+                            ({"Authorization": f"Basic {API_KEY}"}, 401), (AUTH, 200)):
+        response = server.post("/v1/translate", body, headers=headers)
+        assert response.status_code == status, (headers, response.text)
+        if status == 401:
+            assert response.headers["www-authenticate"].startswith("Bearer")
+            assert "error" in response.json()
+    assert httpx.get(server.url + "/v1/model").status_code == 401
+    assert httpx.get(server.url + "/healthz").status_code == 200
+    assert servers["tagger"].post("/v1/tag", {"texts": ["Anna"]}, headers={}).status_code == 200  # no key configured
+
+
+def _bad_requests():
+    """(name, server, method, path, kwargs, status, limit or None)."""
+    ok = {"texts": ["twelve"]}
+    return [
+        ("empty body", "translator", "POST", "/v1/translate", dict(content=b""), 400, None),
+        ("invalid JSON", "translator", "POST", "/v1/translate", dict(content=b'{"texts": ["tw'), 400, None),
+        ("JSON array", "translator", "POST", "/v1/translate", dict(content=b"[1, 2]"), 422, None),
+        ("number in texts", "translator", "POST", "/v1/translate", dict(body={"texts": [1]}), 422, None),
+        ("texts not a list", "translator", "POST", "/v1/translate", dict(body={"texts": "twelve"}), 422, None),
+        ("string for an int", "translator", "POST", "/v1/translate", dict(body={**ok, "num_beams": "4"}), 422, None),
+        ("unknown field", "translator", "POST", "/v1/translate", dict(body={"text": ["twelve"]}), 422, None),
+        ("NaN temperature", "translator", "POST", "/v1/translate",
+         dict(content=b'{"texts": ["twelve"], "temperature": NaN}'), 422, None),
+        ("top_p without p", "translator", "POST", "/v1/translate", dict(body={**ok, "strategy": "top_p"}), 422, None),
+        ("empty list", "translator", "POST", "/v1/translate", dict(body={"texts": []}), 422, None),
+        ("empty string", "translator", "POST", "/v1/translate", dict(body={"texts": ["twelve", ""]}), 422, None),
+        ("blank string", "classifier", "POST", "/v1/classify", dict(body={"texts": ["   "]}), 422, None),
+        ("lone surrogate", "translator", "POST", "/v1/translate", dict(content=b'{"texts": ["\\ud800"]}'), 422, None),
+        ("non-UTF-8 bytes", "translator", "POST", "/v1/translate", dict(content=b'{"texts": ["\xff\xfe"]}'), 400, None),
+        ("far too long string", "translator", "POST", "/v1/translate", dict(body={"texts": ["one " * 50_000]}), 413,
+         "max_text_chars"),
+        ("too many tokens", "classifier", "POST", "/v1/classify", dict(body={"texts": ["great " * 200]}), 413,
+         "max_sequence_length"),
+        ("batch over the limit", "classifier", "POST", "/v1/classify", dict(body={"texts": ["great"] * 9}), 413,
+         "max_batch_size"),
+        ("body over the limit", "translator", "POST", "/v1/translate", dict(content=b"x" * (2 << 20)), 413,
+         "max_body_bytes"),
+        ("too many new tokens", "translator", "POST", "/v1/translate", dict(body={**ok, "max_new_tokens": 500}), 413,
+         "max_new_tokens"),
+        ("too many beams", "translator", "POST", "/v1/translate", dict(body={**ok, "strategy": "beam", "num_beams": 64}),
+         413, "max_num_beams"),
+        ("unknown task", "translator", "POST", "/v1/summarize", dict(body=ok), 404, None),
+        ("task of another bundle", "translator", "POST", "/v1/classify", dict(body=ok), 404, None),
+        ("unknown path", "translator", "GET", "/v2/anything", {}, 404, None),
+        ("wrong method", "translator", "GET", "/v1/translate", {}, 405, None),
+        ("missing token", "translator", "POST", "/v1/translate", dict(body=ok, headers={}), 401, None),
+        ("wrong token", "translator", "POST", "/v1/translate", dict(body=ok, headers={"Authorization": "Bearer x"}), 401,
+         None),
+        ("prompt too long", "lm", "POST", "/v1/generate", dict(body={"prompt": "the " * 40, "max_new_tokens": 32}), 413,
+         "max_length"),
+        ("prompt of the wrong type", "lm", "POST", "/v1/generate", dict(body={"prompt": {"text": "the"}}), 422, None),
+        ("image of the wrong shape", "vit", "POST", "/v1/classify", dict(body={"images": [[[[0.5, 0.5]] * 8] * 8]}), 422,
+         None),
+        ("text to an image model", "vit", "POST", "/v1/classify", dict(body={"texts": ["a picture"]}), 422, None),
+        ("ragged image", "vit", "POST", "/v1/classify", dict(body={"images": [[[[0.5]], [[0.5], [0.5]]]]}), 422, None),
+    ]
+
+
+def test_every_bad_request_gets_a_4xx_json_error_and_the_server_stays_healthy(servers):
+    failures = []
+    for name, server_name, method, path, kwargs, status, limit in _bad_requests():
+        server = servers[server_name]
+        if method == "GET":
+            response = httpx.get(server.url + path, headers=AUTH, timeout=30)
+        else:
+            response = server.post(path, **kwargs)
+        body = response.json() if response.headers.get("content-type", "").startswith("application/json") else None
+        if response.status_code != status or not isinstance(body, dict) or not body.get("error"):
+            failures.append(f"{name}: {response.status_code} {response.text[:200]}")
+        elif limit is not None and (body.get("limit") != limit or limit not in body["error"]):
+            failures.append(f"{name}: limit {body.get('limit')!r} in {body}")
+    assert not failures, "\n".join(failures)
+    for name, server in servers.items():
+        assert httpx.get(server.url + "/healthz").status_code == 200, name
+        assert server.process.poll() is None, name
+    assert servers["translator"].post("/v1/translate", {"texts": ["twelve"]}).status_code == 200
+    for server in servers.values():
+        log = Path(server.log_path).read_text()
+        assert "Traceback" not in log and " 500 " not in log, log[-3000:]
+
+
+def test_a_tampered_bundle_refuses_to_start_naming_the_file(built, tmp_path):
+    folder = tmp_path / "classifier"
+    shutil.copytree(built["classifier"][0], folder)
+    (folder / "model.onnx").write_bytes((folder / "model.onnx").read_bytes() + b"\0")
+    result = subprocess.run([sys.executable, "-m", "export.serve", str(folder), "--port", str(_free_port())],
+                            cwd=REPOSITORY, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith("kzoo serve: Bundle file model.onnx has") and "Traceback" not in result.stderr
+
+
+def test_sigterm_lets_requests_in_flight_finish_then_exits_cleanly(built, tmp_path):
+    server = Server(built["translator"][0], tmp_path / "server.log", "--concurrency", "1", "--no-access-log").wait_ready()
+    body = {"texts": test_bundles.TRANSLATION_TEXTS * 8, "strategy": "beam", "num_beams": 8}
+    results, finished_at = [], []
+
+    def call():
+        try:
+            response = server.post("/v1/translate", body, headers={})
+            results.append((response.status_code, response.json()))
+        except httpx.HTTPError as error:  # recorded, and fails the test below
+            results.append((None, repr(error)))
+        finished_at.append(time.monotonic())
+
+    threads = [threading.Thread(target=call) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 60
+    while httpx.get(server.url + "/healthz").json()["in_flight"] < 6:  # One runs, five wait for the one inference slot.
+        assert time.monotonic() < deadline and not finished_at, "the six requests were not in flight together"
+        time.sleep(0.02)
+    terminated_at = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    for thread in threads:
+        thread.join(timeout=120)
+    returncode = server.process.wait(timeout=60)
+    server.stop()
+    assert [status for status, _ in results] == [200] * 6, results
+    assert len({json.dumps(body) for _, body in results}) == 1
+    assert max(finished_at) > terminated_at  # Some of them were still in flight when SIGTERM arrived.
+    assert returncode == 0
+    log = Path(server.log_path).read_text()
+    assert "Shutting down" in log and "Finished server process" in log
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(server.url + "/healthz", timeout=2)
