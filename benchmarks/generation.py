@@ -303,7 +303,7 @@ def measure(kzoo_lm, hub_lm, lengths, repetitions, batch_size=1, reference_jit=T
             uncached = add_kzoo(("kzoo", strategy, n, "no cache"), n, use_cache=False, **kwargs)
             checks[("cache == no cache", strategy, n)] = bool(np.array_equal(cached, uncached))
             greedy = cached if strategy == "greedy" else greedy
-        # Whole calls as a user makes them (each traces again while generate builds a function per call).
+        # Whole calls as a user makes them (generate reuses its traced loop per model and options).
         add(("kzoo", "greedy", n, "generate()"), n, lambda n=n: generate(kzoo_lm, prompts, n))
         jitted = add_kzoo(("kzoo", "greedy", n, "jit"), n, jit_compile=True)
         checks[("jit == no jit", "greedy", n)] = bool(np.array_equal(jitted, greedy))
