@@ -13,7 +13,7 @@ $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "kzoo needs Python 3.11; set PYTHON=/path/to/python3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install --quiet -e ".[serve,test,notebooks]"
+	$(BIN)/python -m pip install --quiet -e ".[zoo,serve,test,notebooks]"
 	touch $(STAMP)
 
 demo: $(STAMP)
