@@ -170,13 +170,9 @@ def main(argv=None):
 
 
 def _write_markdown(args, rows):
-    import datetime
-    import os
-    import platform
+    from benchmarks.run_all import load_average, machine, write_section
 
-    from benchmarks.run_all import write_section
-
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
+    info = machine()
     lines = [
         "## Data: can the input pipeline keep up with training?",
         "",
@@ -189,8 +185,8 @@ def _write_markdown(args, rows):
         f"python -m benchmarks.data --batch-size {args.batch_size} --batches {args.batches}" + (" --quick" if args.quick else ""),
         "```",
         "",
-        f"- CPU: {cpu}, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the end",
-        f"- Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- CPU: {info['cpu']}, {info['cores']} cores; load average {load_average()} at the end",
+        f"- TensorFlow {info['tensorflow']}, Keras {info['keras']}; measured {info['date']}",
         "",
         "| task | kind | pipeline examples/s | cached | train step of | train examples/s | pipeline / train |",
         "|---|---|---:|---:|---|---:|---:|",

@@ -54,12 +54,12 @@ python -m benchmarks.generation --markdown docs/benchmarks.md
 """
 
 import argparse
-import datetime
 import os
-import platform
 import statistics
 import sys
 import time
+
+from benchmarks.run_all import load_average, machine
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -195,38 +195,6 @@ def _timed(call):
     return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
-def _load():
-    try:
-        return "{:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())
-    except OSError:
-        return "n/a"
-
-
-def machine():
-    """CPU model, core counts, library versions and date, as a dict of strings."""
-    import keras
-    import keras_hub
-    import tensorflow as tf
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.lower().startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "cpu": cpu,
-        "cores": f"{usable} usable ({os.cpu_count()} logical)",
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "keras_hub": keras_hub.__version__,
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-    }
 
 
 def _bare_decode_loop(step):
@@ -353,7 +321,7 @@ def measure(kzoo_lm, hub_lm, lengths, repetitions, batch_size=1, reference_jit=T
             items[key]["cpu_times"].append(cpu / calls[key])
         if repetition == 0:  # Short items: several calls per repetition, so that one stall weighs less.
             calls = {key: max(1, min(MAX_CALLS, round(MIN_SECONDS / items[key]["times"][0]))) for key in keys}
-        log(f"  repetition {repetition + 1}/{repetitions}: {time.perf_counter() - started:.0f} s (load {_load()})")
+        log(f"  repetition {repetition + 1}/{repetitions}: {time.perf_counter() - started:.0f} s (load {load_average()})")
     return items, checks
 
 
@@ -684,14 +652,14 @@ def main(argv=None):
         f"keras-hub {info['keras_hub']}; {info['date']}"
     )
     print(f"Batch {args.batch_size}, new tokens {lengths}, {repetitions} interleaved repetition(s).", flush=True)
-    load_before = _load()
+    load_before = load_average()
     started, cpu_started = time.perf_counter(), os.times()
     kzoo_lm, hub_lm, same_weights = build_models()
     items, checks = measure(
         kzoo_lm, hub_lm, lengths, repetitions, batch_size=args.batch_size, reference_jit=reference_jit,
         log=lambda line: print(line, flush=True),
     )
-    load_after = _load()
+    load_after = load_average()
     cache, versus, profile = cache_rows(items, checks, lengths), versus_rows(items, checks, lengths), profile_rows(items, lengths)
     summary = _summary(cache, versus, items, checks, lengths, repetitions, same_weights)
     print(f"\nCache vs no cache (kzoo):\n{format_cache_table(cache)}")

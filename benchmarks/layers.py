@@ -36,12 +36,12 @@ python -m benchmarks.layers --markdown docs/benchmarks.md
 """
 
 import argparse
-import datetime
 import os
-import platform
 import statistics
 import sys
 import time
+
+from benchmarks.run_all import load_average, machine
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -151,38 +151,8 @@ def tokens_per_step():
     return c["batch_size"] * (c["source_length"] + c["target_length"])
 
 
-def machine():
-    """CPU model, core counts, library versions and date, as a dict of strings."""
-    import keras
-    import keras_hub
-    import tensorflow as tf
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.lower().startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "cpu": cpu,
-        "cores": f"{usable} usable ({os.cpu_count()} logical)",
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "keras_hub": keras_hub.__version__,
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-    }
 
 
-def _load():
-    try:
-        return "{:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
 def _step_end_times():
@@ -243,7 +213,7 @@ def measure(
                     f"{name} {rates[name][-1]:,.0f} tok/s ({cpu_rates[name][-1]:,.0f} tok/CPU-s)"
                     for name in IMPLEMENTATIONS
                 )
-                + f" (load {_load()})"
+                + f" (load {load_average()})"
             )
         reference = statistics.median(rates[REFERENCE])
         for implementation in IMPLEMENTATIONS:
@@ -375,7 +345,7 @@ def main(argv=None):
         f"keras-hub {info['keras_hub']}; {info['date']}"
     )
     print(f"{warmup} warm-up steps, then {repetitions} x {steps} steps per model, interleaved.", flush=True)
-    load_before = _load()
+    load_before = load_average()
     load_samples = []
     rows = measure(
         jit_modes=(False, True) if args.jit else (False,),
@@ -385,7 +355,7 @@ def main(argv=None):
         log=lambda message: print(message, flush=True),
         load_samples=load_samples,
     )
-    load_after = _load()
+    load_after = load_average()
     print()
     print(format_table(rows))
     if args.markdown:

@@ -58,15 +58,16 @@ python -m benchmarks.models --markdown docs/benchmarks.md
 
 import argparse
 import collections
-import datetime
 import glob
 import os
-import platform
 import re
 import statistics
 import sys
 import tempfile
 import time
+
+from benchmarks.run_all import load_average, usable_cores
+from benchmarks.run_all import machine as _shared_machine
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -107,6 +108,15 @@ FULL = dict(warmup_steps=2, forward_calls=10, train_steps=6, tiny_repetitions=5,
 QUICK = dict(warmup_steps=1, forward_calls=5, train_steps=4, tiny_repetitions=3, encoder_repetitions=3)
 
 
+def machine():
+    """`benchmarks.run_all.machine()` plus numpy and the oneDNN setting, which move matmul peaks."""
+    import numpy as np
+
+    info = _shared_machine()
+    info.update({"numpy": np.__version__, "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on)")})
+    return info
+
+
 def encoder_flops(batch_size=None, sequence_length=None):
     """Matmul FLOPs of one encoder forward, as a dict of named parts (see the module docstring)."""
     b = batch_size or ENCODER_BATCH["batch_size"]
@@ -123,44 +133,10 @@ def encoder_flops(batch_size=None, sequence_length=None):
     return {name: layers * value for name, value in per_layer.items()}
 
 
-def machine():
-    """CPU model, core counts, library versions and date, as a dict of strings."""
-    import keras
-    import keras_hub
-    import numpy as np
-    import tensorflow as tf
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.lower().startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": f"{_usable_cores()} usable ({os.cpu_count()} logical)",
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "keras_hub": keras_hub.__version__,
-        "numpy": np.__version__,
-        "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on)"),
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-    }
 
 
-def _usable_cores():
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
-def _load():
-    try:
-        return "{:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
 def _spread(values, digits=0, scale=1.0):
@@ -305,9 +281,9 @@ def measure_presets(settings, presets=TINY_PRESETS, log=print):
         log(
             f"  rep {repetition + 1}/{settings['tiny_repetitions']}: "
             + ", ".join(f"{name} {forward_rates[name][-1]:,.0f}/{train_rates[name][-1]:,.0f}" for name in presets)
-            + f" ex/s (forward/train; load {_load()})"
+            + f" ex/s (forward/train; load {load_average()})"
         )
-    cpu_share = (time.process_time() - phase_cpu) / ((time.perf_counter() - phase_wall) * _usable_cores())
+    cpu_share = (time.process_time() - phase_cpu) / ((time.perf_counter() - phase_wall) * usable_cores())
 
     rows = []
     for name in presets:
@@ -418,9 +394,9 @@ def measure_encoder(settings, log=print):
         log(
             f"  rep {repetition + 1}/{settings['encoder_repetitions']}: "
             + ", ".join(f"{name} {wall[name][-1]:.1f}" for name in ENCODER_ITEMS)
-            + f" GFLOP/s (load {_load()})"
+            + f" GFLOP/s (load {load_average()})"
         )
-    cpu_share = (time.process_time() - phase_cpu) / ((time.perf_counter() - phase_wall) * _usable_cores())
+    cpu_share = (time.process_time() - phase_cpu) / ((time.perf_counter() - phase_wall) * usable_cores())
 
     peak_median = statistics.median(wall[PEAK])
     peak_cpu_median = statistics.median(cpu[PEAK])
@@ -664,7 +640,7 @@ Not counted: embedding lookups, layer norms, softmax, GELU, bias and residual ad
 {verdict(encoder_rows)}
 `python -m benchmarks.models --profile` also prints where each forward's time goes, by layer and op type.
 
-Noise: other processes shared the machine; this process got {shares[0]:.0%} of the {_usable_cores()} cores while the preset
+Noise: other processes shared the machine; this process got {shares[0]:.0%} of the {usable_cores()} cores while the preset
 table was measured and {shares[1]:.0%} during the encoder table (CPU time / wall time / cores), so every wall-clock
 figure is below what an idle machine gives and the min - max spreads are wide. The ratios to the adjacent peak or keras-hub measurement,
 and the per-CPU-second figures (FLOPs over the CPU time the process was given), are the figures to compare.
@@ -696,7 +672,7 @@ def main(argv=None):
 
     # Building one `tf.function` per model makes TensorFlow warn about retracing; expected here.
     tf.get_logger().setLevel("ERROR")
-    load_before = _load()
+    load_before = load_average()
     started = time.perf_counter()
     print("Tiny presets:", flush=True)
     preset_rows = measure_presets(settings, log=log)
@@ -704,7 +680,7 @@ def main(argv=None):
     started = time.perf_counter()
     encoder_rows = measure_encoder(settings, log=log)
     print(f"Encoder table took {time.perf_counter() - started:.0f} s.")
-    load_after = _load()
+    load_after = load_average()
     print()
     print(format_presets(preset_rows))
     print()

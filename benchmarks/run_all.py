@@ -80,6 +80,48 @@ def write_section(path, name, body):
     os.replace(temporary, path)
 
 
+def usable_cores():
+    """Cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def load_average():
+    """The 1/5/15-minute load average as text ("n/a" where the OS has none)."""
+    try:
+        return "{:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def machine():
+    """CPU model, core counts, library versions and date, as a dict of strings."""
+    import datetime
+    import platform
+
+    import keras
+    import keras_hub
+    import tensorflow as tf
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.lower().startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": f"{usable_cores()} usable ({os.cpu_count()} logical)",
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "keras_hub": keras_hub.__version__,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
 def _names():
     """`MODULES`, then any other module of this package, alphabetically."""
     found = {info.name for info in pkgutil.iter_modules([os.path.dirname(os.path.abspath(__file__)) or "."])}

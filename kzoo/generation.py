@@ -31,7 +31,6 @@ tokens = generate(lm, {"token_ids": ids, "padding_mask": mask}, max_new_tokens=2
 
 import weakref
 
-import keras
 import numpy as np
 from keras import ops
 

@@ -385,7 +385,6 @@ def translation_dataset(
 
 
 def _packed_batches_two_lengths(dataset, tokenizer, target_tokenizer, batch_size, source_length, target_length, drop_remainder):
-    tf = _tf()
     import keras_hub
 
     encoder_packer = keras_hub.layers.StartEndPacker(
@@ -428,7 +427,6 @@ def classification_dataset(
     batches = kzoo.data.classification_dataset(task.train, tokenizer, sequence_length=32, shuffle=True, seed=0)
     ```
     """
-    tf = _tf()
     _check_positive("batch_size", batch_size)
     sequence_length, buckets = _lengths(sequence_length, bucket_lengths)
 

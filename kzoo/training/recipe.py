@@ -172,9 +172,7 @@ def _datasets(config, task, tokenizer):
     import kzoo.data as data
 
     if config.max_examples:
-        import dataclasses as dc
-
-        task = dc.replace(task, train=task.train[: config.max_examples])
+        task = dataclasses.replace(task, train=task.train[: config.max_examples])
     options = {"sequence_length": config.sequence_length} if config.sequence_length else {}
     train_set = data.task_dataset(task, "train", tokenizer, batch_size=config.batch_size, **options)
     validation = data.task_dataset(task, "validation", tokenizer, batch_size=config.batch_size, **options)
@@ -333,9 +331,7 @@ def evaluate(run_dir, split="test", limit=None, write=True):
 
 
 def _limited(task, split, limit):
-    import dataclasses as dc
-
-    return dc.replace(task, **{split: task.split(split)[:limit]})
+    return dataclasses.replace(task, **{split: task.split(split)[:limit]})
 
 
 def _perplexity(model, dataset):

@@ -1,7 +1,6 @@
 """Bundles: every format, parity reports, manifest hashes, atomic writes, clear errors."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
