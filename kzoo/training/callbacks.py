@@ -71,6 +71,7 @@ import shutil
 import tempfile
 
 import keras
+import numpy as np
 
 from kzoo.training import multi_worker
 from kzoo.training._validation import check_choice, check_positive_int
@@ -235,14 +236,33 @@ def read_backup_state(backup_dir):
     return state
 
 
+def _random_streams(model):
+    """The dropout seed states: in `model.variables`, but not saved by `save_weights`.
+
+    Without them a resumed run would draw the dropout masks of a fresh run, and
+    so end with other weights than an uninterrupted one.
+    """
+    saved = {id(v) for v in model.weights}
+    return [v for v in model.variables if id(v) not in saved]
+
+
+def _restore_random_streams(model, values):
+    streams = _random_streams(model)
+    if values is None or len(values) != len(streams):
+        _logger.warning("The backup holds no dropout seed states for this model; dropout masks restart.")
+        return
+    for variable, value in zip(streams, values):
+        variable.assign(np.asarray(value, dtype=variable.dtype))
+
+
 class AtomicBackupAndRestore(keras.callbacks.Callback):
     """Backs up weights and optimizer state atomically; restores them when training starts.
 
     A crash-safe counterpart of `keras.callbacks.BackupAndRestore` (see the
     module docstring for what differs and how mid-epoch backups resume).
     Each backup is `backup-<n>.weights.h5` (model and optimizer variables,
-    written to a temporary name and renamed), then `backup.json` naming it
-    (also renamed into place), then the older backups are deleted. At the
+    written to a temporary name and renamed), then `backup.json` naming it and
+    holding the dropout seed states (also renamed into place), then the older backups are deleted. At the
     start of `fit` the backup `backup.json` names is loaded and `fit` starts
     at its epoch. The folder is deleted when training ends normally (unless
     `delete_checkpoint=False`), so a finished run never resumes by mistake.
@@ -316,6 +336,7 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
         if optimizer is not None and not optimizer.built:
             optimizer.build(self.model.trainable_variables)
         self.model.load_weights(os.path.join(self.backup_dir, state["weights"]))
+        _restore_random_streams(self.model, state.get("random_streams"))
         self._index, self._epoch, self._step = state["index"], state["epoch"], 0
         # The hook Keras's own BackupAndRestore uses: fit() reads it right
         # after on_train_begin and starts at this epoch.
@@ -373,6 +394,7 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
             "iterations": iterations,
             "weights": name,
             "index": self._index,
+            "random_streams": [v.numpy().tolist() for v in _random_streams(self.model)],
         }
         _write_json_atomically(os.path.join(folder, BACKUP_STATE_FILE), state)
         # Older backups, and partial files a killed process left behind.

@@ -191,7 +191,7 @@ def train(config, verbose=1):
     import kzoo.data as data
     from kzoo.models import create
     from kzoo.training import multi_worker
-    from kzoo.training.callbacks import standard_callbacks
+    from kzoo.training.callbacks import read_backup_state, standard_callbacks
     from kzoo.training.losses import MaskedSparseCategoricalCrossentropy
     from kzoo.training.optimizers import make_optimizer
     from kzoo.training.precision import choose_precision
@@ -238,8 +238,16 @@ def train(config, verbose=1):
             jit_compile=config.jit_compile,
         )
     callbacks = standard_callbacks(run_dir, backup_freq=config.backup_freq, strategy=strategy)
+    # `fit` resumes at the backup's epoch; the endless stream must resume there too, or
+    # the resumed epochs would see other batches than an uninterrupted run.
+    batches = train_set.repeat()
+    backup = read_backup_state(str(run_dir / "backup"))
+    if backup is not None:
+        batches = batches.skip(backup["epoch"] * steps)
+        if verbose:
+            print(f"Resuming {run_dir} from its backup: epoch {backup['epoch'] + 1}, optimizer step {backup['iterations']}.")
     history = model.fit(
-        train_set.repeat(),
+        batches,
         epochs=config.epochs,
         steps_per_epoch=steps,
         validation_data=validation,
