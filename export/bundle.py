@@ -312,7 +312,7 @@ def export_bundle(
         raise ExportError("The model is not built; call it on data (or load a trained run) before exporting.")
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:
-        raise ExportError(f"{out_dir} already exists; pass overwrite=True (--overwrite) to replace it.")
+        raise ExportError(f"{out_dir} already exists; pass overwrite=True to replace it.")
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))

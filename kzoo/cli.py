@@ -11,6 +11,7 @@ kzoo --help
 """
 
 import argparse
+import os
 import sys
 
 from kzoo import __version__
@@ -170,6 +171,9 @@ def _build_parser():
 
 
 def main(argv=None):
+    # TensorFlow's C++ start-up notices would bury the one sentence a mistake gets;
+    # warnings and errors still show (and the variable, if set, wins).
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = _build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
