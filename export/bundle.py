@@ -336,7 +336,7 @@ def _write(model, folder, sample_inputs, formats, quantize, onnx_quantize, label
            tokenizer_dir, max_new_tokens, max_length, skip_failing, allow_select_ops, onnx_opset, say):
     import tensorflow as tf
 
-    from export.onnx import convert_to_onnx
+    from export.onnx import convert_to_onnx, fusion_report
     from export.runtime.backends import OnnxBackend, TFLiteBackend
     from export.tflite import convert_to_tflite
 
@@ -405,6 +405,7 @@ def _write(model, folder, sample_inputs, formats, quantize, onnx_quantize, label
             if f"tflite_{variant}" in variants and variant == "int8":
                 variants[f"tflite_{variant}"]["float_fallback_ops"] = _float_ops(folder / name)
 
+    fusions = {}
     if "onnx" in formats:
         part_files = _onnx_part_files(model)
 
@@ -417,6 +418,10 @@ def _write(model, folder, sample_inputs, formats, quantize, onnx_quantize, label
             return list(part_files.values())
 
         attempt("onnx", build_onnx, lambda written: OnnxBackend({p: folder / f for p, f in part_files.items()}))
+        shape = _attention_shape(model)
+        if "onnx" in variants and shape:
+            say("ONNX Runtime transformer optimizer: counting fusions")
+            fusions = {f: fusion_report(folder / f, *shape) for f in part_files.values()}
         if onnx_quantize and "onnx" in variants:
             _quantize_onnx(folder, part_files, exporter, variants, files, skipped, skip_failing, say)
 
@@ -439,6 +444,8 @@ def _write(model, folder, sample_inputs, formats, quantize, onnx_quantize, label
         "signatures": {name: [spec.name for spec in graph.input_signature] for name, graph in exporter.graphs.items()},
         "decoding": exporter.layout,
         "onnx_parts": _onnx_part_files(model) if "onnx" in variants else {},
+        # What ONNX Runtime's transformer optimizer would fuse (see export.onnx); the files stay standard ops.
+        "onnx_fusions": fusions,
         "tflite_static_batch": needs_static_batch(model),
         "files": files,
         "parity": {
@@ -460,6 +467,15 @@ def _json_default(value):
     if isinstance(value, (np.floating,)):
         return float(value)
     raise TypeError(f"Cannot write {type(value).__name__} to the manifest.")
+
+
+def _attention_shape(model):
+    """(num_heads, hidden size) of a Transformer model's config; None for models without attention."""
+    config = model.get_config()
+    for part in (config, config.get("backbone", {}).get("config", {}) if isinstance(config.get("backbone"), dict) else {}):
+        if "num_heads" in part and "hidden_dim" in part:
+            return int(part["num_heads"]), int(part["hidden_dim"])
+    return None
 
 
 def _onnx_part_files(model):

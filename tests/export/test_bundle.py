@@ -85,6 +85,48 @@ def test_onnx_metadata_carries_what_the_runtime_needs(classifier_bundle):
     assert json.loads(props["kzoo_special_tokens"]) == SPECIAL
 
 
+def test_the_onnx_runtime_fusion_report_is_in_the_manifest(classifier_bundle):
+    from export.onnx import FUSED_OPS_REPORTED
+
+    _, _, manifest = classifier_bundle
+    report = manifest["onnx_fusions"]["model.onnx"]
+    assert set(FUSED_OPS_REPORTED) <= set(report)
+    assert report["nodes_before"] > 100 and 0 < report["nodes_after"] <= report["nodes_before"]
+    assert all(isinstance(report[name], int) and report[name] >= 0 for name in FUSED_OPS_REPORTED)
+
+
+def test_fusion_report_counts_what_the_optimizer_fuses(tmp_path):
+    """A textbook ReduceMean layer norm, which ONNX Runtime does fuse: the report must count it."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    from export.onnx import fusion_report
+
+    width = 8
+    constants = {"two": np.float32(2), "epsilon": np.float32(1e-6), "gamma": np.ones(width, "float32"),
+                 "beta": np.zeros(width, "float32")}
+    nodes = [
+        helper.make_node("ReduceMean", ["x"], ["mean"], axes=[-1]),
+        helper.make_node("Sub", ["x", "mean"], ["centred"]),
+        helper.make_node("Pow", ["centred", "two"], ["squared"]),
+        helper.make_node("ReduceMean", ["squared"], ["variance"], axes=[-1]),
+        helper.make_node("Add", ["variance", "epsilon"], ["shifted"]),
+        helper.make_node("Sqrt", ["shifted"], ["deviation"]),
+        helper.make_node("Div", ["centred", "deviation"], ["normalised"]),
+        helper.make_node("Mul", ["normalised", "gamma"], ["scaled"]),
+        helper.make_node("Add", ["scaled", "beta"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "layer_norm", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "sequence", width])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", "sequence", width])],
+        [onnx.numpy_helper.from_array(np.asarray(v), k) for k, v in constants.items()],
+    )
+    path = tmp_path / "layer_norm.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    report = fusion_report(path, num_heads=2, hidden_size=width, model_type="bert")
+    assert report["LayerNormalization"] == 1 and report["nodes_after"] == 1 and report["nodes_before"] == 9
+
+
 def test_seq2seq_decoding_through_onnx_and_litert_equals_keras_greedy(tmp_path):
     import keras
 

@@ -1,0 +1,47 @@
+"""benchmarks/export.py: every format and variant timed and sized, ratios match the numbers, its section written."""
+
+import pytest
+
+from benchmarks import export as bench
+
+
+@pytest.mark.slow
+def test_quick_run_covers_every_variant_and_writes_its_section(tmp_path):
+    markdown = tmp_path / "benchmarks.md"
+    other = "<!-- layers:start -->\nkept as it was\n<!-- layers:end -->\n"
+    markdown.write_text("# Benchmarks\n\n" + other)
+
+    rows = bench.main(["--quick", "--markdown", str(markdown)])
+
+    classifier = {(r["variant"], r["batch"]): r for r in rows if r["table"] == "classifier"}
+    assert set(classifier) == {(name, batch) for name in bench.VARIANT_NAMES for batch in bench.BATCHES}
+    for (name, batch), row in classifier.items():
+        assert row["size_bytes"] > 0 and row["p50_ms"] > 0 and row["runs"] == bench.SETTINGS["quick"][4], name
+        assert row["min_ms"] <= row["p50_ms"] <= row["p90_ms"], name
+        fp32 = next(v[4] for v in bench.VARIANTS if v[0] == name)
+        assert row["size_ratio"] == pytest.approx(row["size_bytes"] / classifier[fp32, batch]["size_bytes"])
+        assert row["speedup"] == pytest.approx(classifier["savedmodel", batch]["p50_ms"] / row["p50_ms"])
+        assert row["speedup_min"] == pytest.approx(classifier["savedmodel", batch]["min_ms"] / row["min_ms"])
+        assert row["max_abs_diff"] is not None and row["max_abs_diff"] >= 0.0, name
+    for name in ("savedmodel", "onnx", "tflite_fp32"):
+        assert classifier[name, 1]["max_abs_diff"] <= 1e-4, name
+        assert classifier[name, 1]["size_ratio"] == 1.0
+    pairs = (("onnx_dynamic_int8", "onnx"), ("tflite_dynamic_int8", "tflite_fp32"), ("tflite_int8", "tflite_fp32"))
+    for int8, fp32 in pairs:
+        assert classifier[int8, 1]["size_bytes"] < classifier[fp32, 1]["size_bytes"], int8
+    assert classifier["tflite_fp16", 1]["size_bytes"] < classifier["tflite_fp32", 1]["size_bytes"]
+
+    translator = {r["variant"]: r for r in rows if r["table"] == "translator"}
+    assert set(translator) == set(bench.TRANSLATOR_LABELS)
+    for name, row in translator.items():
+        assert row["ms_per_token"] == pytest.approx(row["call_ms"] / row["new_tokens"]), name
+        assert row["speedup"] == pytest.approx(translator["savedmodel"]["ms_per_token"] / row["ms_per_token"]), name
+        assert row["same_tokens"], name  # Every runtime decodes Keras's greedy tokens.
+
+    text = markdown.read_text()
+    assert other in text
+    start, end = text.index("<!-- export:start -->"), text.index("<!-- export:end -->")
+    section = text[start:end]
+    assert "| format | variant | runtime | batch | size |" in section
+    assert section.count("| TFLite | int8 | LiteRT |") == len(bench.BATCHES)
+    assert "python -m benchmarks.export --quick" in section
