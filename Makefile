@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run_all
+	$(BIN)/kzoo bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info

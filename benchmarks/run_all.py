@@ -122,7 +122,7 @@ def machine():
     }
 
 
-def _names():
+def area_names():
     """`MODULES`, then any other module of this package, alphabetically."""
     found = {info.name for info in pkgutil.iter_modules([os.path.dirname(os.path.abspath(__file__)) or "."])}
     extra = sorted(found - set(MODULES) - {"run_all", "__init__"})
@@ -137,7 +137,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     results, skipped = {}, []
-    for name in args.only or _names():
+    for name in args.only or area_names():
         try:
             module = importlib.import_module(f"benchmarks.{name}")
         except ModuleNotFoundError as error:

@@ -110,6 +110,21 @@ def _quickstart(args):
     return 0
 
 
+def _bench(args):
+    if os.path.isfile(os.path.join("benchmarks", "run_all.py")) and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # A console script does not search the current folder.
+    try:
+        from benchmarks import run_all
+    except ImportError:
+        raise UsageError("the benchmarks live in the source tree; run `kzoo bench` (or `make bench`) from a kzoo checkout.") from None
+    unknown = sorted(set(args.only or ()) - set(run_all.area_names()))
+    if unknown:
+        raise UsageError(f"unknown benchmark area {', '.join(unknown)}; choose from {', '.join(run_all.area_names())}.")
+    forwarded = ["--markdown", args.markdown] + (["--quick"] if args.quick else []) + (["--only", *args.only] if args.only else [])
+    run_all.main(forwarded)
+    return 0
+
+
 def _build_parser():
     parser = argparse.ArgumentParser(
         prog="kzoo",
@@ -160,6 +175,12 @@ def _build_parser():
     serving = commands.add_parser("serve", help="serve a bundle over HTTP with ONNX Runtime (no TensorFlow)")
     add_serve_arguments(serving)
     serving.set_defaults(handler=run_from_args)
+
+    bench = commands.add_parser("bench", help="run the benchmarks and rewrite docs/benchmarks.md (what `make bench` runs)")
+    bench.add_argument("--markdown", default="docs/benchmarks.md", help="file whose sections are rewritten")
+    bench.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
+    bench.add_argument("--only", nargs="+", metavar="AREA", help="only these areas (layers, data, models, ...)")
+    bench.set_defaults(handler=_bench)
 
     quick = commands.add_parser("quickstart", help="train, evaluate, export and use the default translator")
     quick.add_argument("--preset", default="transformer_small")
