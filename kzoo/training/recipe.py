@@ -169,6 +169,8 @@ def _model_overrides(config, preset, task, tokenizer):
 
 
 def _datasets(config, task, tokenizer):
+    import tensorflow as tf
+
     import kzoo.data as data
 
     if config.max_examples:
@@ -176,6 +178,10 @@ def _datasets(config, task, tokenizer):
     options = {"sequence_length": config.sequence_length} if config.sequence_length else {}
     train_set = data.task_dataset(task, "train", tokenizer, batch_size=config.batch_size, **options)
     validation = data.task_dataset(task, "validation", tokenizer, batch_size=config.batch_size, **options)
+    # Bucketing hides how many batches there are; without the count, Keras's evaluate
+    # inside fit warns "Your input ran out of data" at the end of every epoch.
+    batches = int(validation.reduce(0, lambda count, _: count + 1))
+    validation = validation.apply(tf.data.experimental.assert_cardinality(batches))
     return train_set, validation
 
 
@@ -253,6 +259,7 @@ def train(config, verbose=1):
         validation_data=validation,
         callbacks=callbacks,
         verbose=verbose,
+        shuffle=False,  # The pipeline shuffles (seeded); Keras would only warn that it cannot.
     )
     _write_json(run_dir / "history.json", history.history)
     multi_worker.save_model(model, run_dir / "model.keras", strategy)
