@@ -173,6 +173,26 @@ def test_every_other_family_exports_to_every_float_format(tmp_path, name):
         assert manifest["parity"]["variants"][variant].get("token_mismatches", 0) == 0, variant
 
 
+@pytest.mark.slow
+def test_a_keras_hub_task_model_exports_through_the_generic_path(tmp_path):
+    """Any single-call Keras model exports: here keras-hub's own BERT classifier, built tiny."""
+    import keras
+    import keras_hub
+
+    keras.utils.set_random_seed(0)
+    backbone = keras_hub.models.BertBackbone(vocabulary_size=100, num_layers=2, num_heads=2, hidden_dim=32,
+                                             intermediate_dim=64, max_sequence_length=16)
+    model = keras_hub.models.BertTextClassifier(backbone, num_classes=3, preprocessor=None)
+    rng = np.random.default_rng(0)
+    inputs = {"token_ids": rng.integers(1, 100, (4, 16)).astype("int32"), "segment_ids": np.zeros((4, 16), "int32"),
+              "padding_mask": np.ones((4, 16), "int32")}
+    model(inputs)
+    manifest = export_bundle(model, tmp_path / "bert", inputs, formats=("tflite", "onnx"), quantize=("fp32",))
+    assert manifest["family"] == "BertTextClassifier" and manifest["decoding"] is None
+    for variant in ("tflite_fp32", "onnx"):
+        assert manifest["parity"]["variants"][variant]["max_abs_diff"] <= FLOAT_TOLERANCE
+
+
 def test_a_failing_variant_raises_a_typed_error_and_leaves_no_bundle(tmp_path, monkeypatch):
     import export.parity as parity
 
