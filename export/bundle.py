@@ -533,7 +533,7 @@ def _quantize_onnx(folder, part_files, exporter, variants, files, skipped, skip_
 
     from export.runtime.backends import OnnxBackend
 
-    best = None
+    best, started = None, time.perf_counter()
     for weight_type in ("QInt8", "QUInt8"):
         say(f"quantizing ONNX ({weight_type})")
         names = {part: filename.replace(".onnx", f"_{weight_type.lower()}.onnx") for part, filename in part_files.items()}
@@ -561,6 +561,7 @@ def _quantize_onnx(folder, part_files, exporter, variants, files, skipped, skip_
         skipped["onnx_dynamic_int8"] = report["error"]
         return
     report["files"] = list(names.values())
+    report["seconds"] = round(time.perf_counter() - started, 2)  # Both weight types tried.
     variants["onnx_dynamic_int8"] = report
     for filename in names.values():
         files[filename] = {"sha256": sha256(folder / filename), "bytes": (folder / filename).stat().st_size}
