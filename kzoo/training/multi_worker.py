@@ -90,6 +90,13 @@ The global batch size is the one the user sets. It must divide evenly by
 batches and the run is no longer equivalent to a single-worker one
 (`per_replica_batch_size` checks this).
 
+Comparing a distributed run with a one-device run step by step needs a
+pipeline that does not reshuffle per pass: under any distribution strategy
+Keras draws one batch from a throwaway iterator to build the model and then
+trains on a fresh one, so a dataset with `reshuffle_each_iteration=True` (as
+`task_dataset(..., shuffle=True)` is) starts the distributed run on the second
+shuffle order. Training is equivalent either way; only the batch order differs.
+
 Saving
 ------
 Every worker must call `save_model`. The chief writes the real file (to a
