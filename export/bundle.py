@@ -38,6 +38,7 @@ manifest = export_bundle(model, "saved_models/translator", sample_inputs=batch,
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -537,8 +538,14 @@ def _quantize_onnx(folder, part_files, exporter, variants, files, skipped, skip_
     for weight_type in ("QInt8", "QUInt8"):
         say(f"quantizing ONNX ({weight_type})")
         names = {part: filename.replace(".onnx", f"_{weight_type.lower()}.onnx") for part, filename in part_files.items()}
-        for part, filename in part_files.items():
-            quantize_dynamic(str(folder / filename), str(folder / names[part]), weight_type=getattr(QuantType, weight_type))
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)  # Its "consider pre-processing" advice is for CNNs.
+        try:
+            for part, filename in part_files.items():
+                quantize_dynamic(str(folder / filename), str(folder / names[part]), weight_type=getattr(QuantType, weight_type))
+        finally:
+            root.setLevel(level)
         try:
             report = exporter.evaluate("onnx_dynamic_int8", OnnxBackend({p: folder / f for p, f in names.items()}))
             report["weight_type"] = weight_type

@@ -16,6 +16,7 @@ flatbuffer = convert_to_tflite({"decode_step": step.get_concrete_function()})
 
 import os
 import tempfile
+import warnings
 
 
 class SelectOpsRequiredError(ValueError):
@@ -72,7 +73,11 @@ def convert_to_tflite(signatures, allow_select_ops=False, configure=None):
         if configure is not None:
             configure(converter)
         try:
-            return converter.convert()
+            with warnings.catch_warnings():
+                # The converter's int8 calibration runs TF's own (deprecated) interpreter
+                # internally; the warning is about TF's code, not the caller's.
+                warnings.filterwarnings("ignore", message=r"\s*Warning: tf.lite.Interpreter is deprecated")
+                return converter.convert()
         except Exception as error:  # The converter raises a generic ConverterError.
             message = str(error)
             if "TF Select ops:" in message or "ERROR_NEEDS_FLEX_OPS" in message:
