@@ -62,9 +62,15 @@ class GRUSeq2Seq(keras.Model):
         check_positive_int("max_sequence_length", max_sequence_length)
         check_rate("dropout", dropout)
         attention_dim = attention_dim or hidden_dim
+        # Unit-scale embeddings: with Keras's default (uniform +-0.05) the GRU states start
+        # near zero, the attention query gets gradients around 1e-8 and, under gradient
+        # clipping, gru_tiny reached BLEU 0.5 on numbers_en_de after 939 steps (96 with these).
+        unit_scale = keras.initializers.RandomNormal(stddev=1.0)
         self._layers_built = dict(
-            encoder_embedding=keras.layers.Embedding(vocabulary_size, embedding_dim, dtype=dtype, name="encoder_embedding"),
-            decoder_embedding=keras.layers.Embedding(vocabulary_size, embedding_dim, dtype=dtype, name="decoder_embedding"),
+            encoder_embedding=keras.layers.Embedding(vocabulary_size, embedding_dim, embeddings_initializer=unit_scale,
+                                                     dtype=dtype, name="encoder_embedding"),
+            decoder_embedding=keras.layers.Embedding(vocabulary_size, embedding_dim, embeddings_initializer=unit_scale,
+                                                     dtype=dtype, name="decoder_embedding"),
             encoder_gru=keras.layers.Bidirectional(
                 keras.layers.GRU(hidden_dim, return_sequences=True, return_state=True, dtype=dtype),
                 dtype=dtype,

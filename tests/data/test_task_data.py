@@ -20,3 +20,19 @@ def test_split_by_name():
     assert task.split("train") == ["p"] and task.split("test") == []
     with pytest.raises(ValueError, match="name='dev'"):
         task.split("dev")
+
+
+def test_task_data_does_not_depend_on_the_hash_seed():
+    """faker's it_IT cities came from a set; its order followed PYTHONHASHSEED (regression)."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import hashlib, kzoo.data as d; t = d.load_task('faker_ner'); "
+              "print(hashlib.sha256(repr((t.train, t.validation, t.test)).encode()).hexdigest())")
+    digests = {
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300,
+                       env=dict(os.environ, PYTHONHASHSEED=seed)).stdout.strip()
+        for seed in ("0", "1")
+    }
+    assert len(digests) == 1

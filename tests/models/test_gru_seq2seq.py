@@ -1,5 +1,7 @@
+import keras
 import numpy as np
 
+import kzoo
 from kzoo.models import GRUSeq2Seq
 from tests.models.harness import check_cached_steps_equal_full_forward, check_model, random_ids, ragged_mask
 
@@ -36,3 +38,20 @@ def test_padded_source_tokens_cannot_change_logits():
     changed = dict(inputs, encoder_token_ids=inputs["encoder_token_ids"].copy())
     changed["encoder_token_ids"][0, 4:] = 9
     np.testing.assert_allclose(model.predict(inputs, verbose=0), model.predict(changed, verbose=0), atol=1e-5)
+
+
+def test_the_attention_learns_from_the_first_step():
+    """Regression: with Keras's default embedding scale the attention query's gradient was ~1e-8."""
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    model = kzoo.create("gru_tiny", vocabulary_size=200)
+    rng = np.random.default_rng(0)
+    source, target = rng.integers(5, 200, (8, 12)).astype("int32"), rng.integers(5, 200, (8, 10)).astype("int32")
+    inputs = {"encoder_token_ids": source, "encoder_padding_mask": np.ones_like(source),
+              "decoder_token_ids": target, "decoder_padding_mask": np.ones_like(target)}
+    with tf.GradientTape() as tape:
+        logits = model(inputs, training=True)
+        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(np.roll(target, -1, 1), logits, from_logits=True))
+    query = next(v for v in model.trainable_variables if v.path == "attention/query/kernel")
+    assert float(tf.norm(tape.gradient(loss, query))) > 1e-4

@@ -111,6 +111,20 @@ def _sentence(rng, fakers):
     return tuple(tokens), tuple(tags)
 
 
+def _pin_list_order(fake):
+    """Sort the word lists a provider built from a set, so a seed draws the same words in every process.
+
+    faker's it_IT address provider makes its `cities` list from a set, whose order
+    follows PYTHONHASHSEED: without this the task's data changed from run to run.
+    """
+    for generator in fake.factories:
+        for provider in generator.providers:
+            for name in ("cities",):
+                values = getattr(provider, name, None)
+                if isinstance(values, list):
+                    setattr(provider, name, sorted(values))
+
+
 def _build(seed, split_sizes=SPLIT_SIZES):
     from faker import Faker
 
@@ -118,6 +132,7 @@ def _build(seed, split_sizes=SPLIT_SIZES):
     for index, locale in enumerate(FAKER_LOCALES):
         fake = Faker(locale)
         fake.seed_instance(seed + index)
+        _pin_list_order(fake)
         fakers.append(fake)
     rng = random.Random(seed)
     seen = set()
