@@ -16,8 +16,9 @@ TFLite converter's post-training quantization, not ai-edge-quantizer (0.10), bec
 it holds accuracy with smaller files. Measured on the quickstart translator
 (transformer_small on numbers_en_de; BLEU of greedy output on 64 test phrases;
 Keras 93.3): converter dynamic int8 0.30x the fp32 file, BLEU 93.3 (per-tensor
-dense weights, see `_configure_quantization`); converter full int8 0.38x, BLEU 92.8; ai-edge-quantizer dynamic_wi8_afp32 0.59x, BLEU 93.3;
-weight_only_wi8 0.59x, BLEU 94.0; static_wi8_ai8 0.41x, BLEU 93.2 but a largest
+dense weights, see `_configure_quantization`); converter full int8 0.38x, BLEU
+92.8; ai-edge-quantizer dynamic_wi8_afp32 0.59x, BLEU 93.3; weight_only_wi8 0.59x,
+BLEU 94.0; static_wi8_ai8 0.41x, BLEU 93.2 but a largest
 logit error of 125 (1.24 for the converter's full int8). ai-edge-quantizer also pins
 ai-edge-litert to one exact version. For full int8 the converter keeps the
 attention score products (the activation x activation BATCH_MATMULs of self- and
@@ -38,7 +39,6 @@ manifest = export_bundle(model, "saved_models/translator", sample_inputs=batch,
 
 import hashlib
 import json
-import logging
 import os
 import shutil
 import tempfile
@@ -68,6 +68,12 @@ def _check_choices(name, values, allowed):
             f"Received: {name}={', '.join(map(str, values)) or '(none)'}"
         )
     return values
+
+
+def check_options(formats, quantize):
+    """(formats, quantize) as tuples; raises `ExportError` for a value outside `FORMATS` / `QUANTIZATIONS`."""
+    formats = _check_choices("formats", formats, FORMATS)
+    return formats, (_check_choices("quantize", quantize, QUANTIZATIONS) if "tflite" in formats else ())
 
 
 def sha256(path):
@@ -331,8 +337,7 @@ def export_bundle(
         overwrite: replace an existing bundle.
         progress: optional callable(str) told about each step.
     """
-    formats = _check_choices("formats", formats, FORMATS)
-    quantize = _check_choices("quantize", quantize, QUANTIZATIONS) if "tflite" in formats else ()
+    formats, quantize = check_options(formats, quantize)
     if not getattr(model, "built", False) or not getattr(model, "inputs", None):
         raise ExportError("The model is not built; call it on data (or load a trained run) before exporting.")
     out_dir = Path(out_dir)
@@ -497,7 +502,8 @@ def _json_default(value):
 def _attention_shape(model):
     """(num_heads, hidden size) of a Transformer model's config; None for models without attention."""
     config = model.get_config()
-    for part in (config, config.get("backbone", {}).get("config", {}) if isinstance(config.get("backbone"), dict) else {}):
+    backbone = config.get("backbone")
+    for part in (config, backbone.get("config", {}) if isinstance(backbone, dict) else {}):
         if "num_heads" in part and "hidden_dim" in part:
             return int(part["num_heads"]), int(part["hidden_dim"])
     return None
@@ -532,20 +538,17 @@ def _quantize_onnx(folder, part_files, exporter, variants, files, skipped, skip_
     """ONNX Runtime dynamic int8: try QInt8 and QUInt8 weights, keep the one with the better metric."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    from export.onnx import quiet_logger
+
     from export.runtime.backends import OnnxBackend
 
     best, started = None, time.perf_counter()
     for weight_type in ("QInt8", "QUInt8"):
         say(f"quantizing ONNX ({weight_type})")
         names = {part: filename.replace(".onnx", f"_{weight_type.lower()}.onnx") for part, filename in part_files.items()}
-        root = logging.getLogger()
-        level = root.level
-        root.setLevel(logging.ERROR)  # Its "consider pre-processing" advice is for CNNs.
-        try:
+        with quiet_logger():  # Its "consider pre-processing" advice (on the root logger) is for CNNs.
             for part, filename in part_files.items():
                 quantize_dynamic(str(folder / filename), str(folder / names[part]), weight_type=getattr(QuantType, weight_type))
-        finally:
-            root.setLevel(level)
         try:
             report = exporter.evaluate("onnx_dynamic_int8", OnnxBackend({p: folder / f for p, f in names.items()}))
             report["weight_type"] = weight_type

@@ -99,11 +99,10 @@ def summary_rows(bundle, manifest, inputs):
 def export_run(run_dir, out=None, formats=("savedmodel", "tflite", "onnx"), quantize=("fp32", "fp16", "dynamic_int8", "int8"),
                skip_failing=False, allow_select_ops=False, onnx_quantize=False, progress=print):
     """Export a finished run; returns the summary rows. Raises ValueError with one sentence on bad input."""
-    from export.bundle import FORMATS, QUANTIZATIONS, _check_choices, export_bundle
+    from export.bundle import check_options, export_bundle
     from kzoo.training.recipe import load_run
 
-    _check_choices("formats", formats, FORMATS)  # Before loading the model: a typo fails at once.
-    _check_choices("quantize", quantize, QUANTIZATIONS)
+    check_options(formats, quantize)  # Before loading the model: a typo fails at once.
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ValueError(f"{run_dir} is not a folder; pass the run folder written by `kzoo train`.")

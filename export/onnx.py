@@ -23,6 +23,9 @@ fusion_report("model.onnx", num_heads=4, hidden_size=128)   # {"Attention": 0, .
 ```
 """
 
+import contextlib
+import logging
+
 import numpy as np
 
 DEFAULT_OPSET = 17
@@ -101,6 +104,18 @@ def rewrite_keras_layer_norm(graph, ops):
     return graph.get_nodes()
 
 
+@contextlib.contextmanager
+def quiet_logger(name=None):
+    """Raise logger `name` (the root logger by default) to ERROR for the duration of the block."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 FUSED_OPS_REPORTED = ("Attention", "MultiHeadAttention", "LayerNormalization", "SkipLayerNormalization",
                       "EmbedLayerNormalization", "Gelu", "FastGelu", "BiasGelu")
 
@@ -118,22 +133,15 @@ def fusion_report(path, num_heads, hidden_size, model_type="bert_tf"):
         dict of fused-op name -> count, for the ops in `FUSED_OPS_REPORTED`, plus
         "nodes_before" and "nodes_after".
     """
-    import logging
-
     import onnx
     from onnxruntime.transformers.optimizer import optimize_model
 
     # The optimizer logs a warning per pattern it does not find; the counts say it all.
-    logger = logging.getLogger("onnxruntime.transformers")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
+    with quiet_logger("onnxruntime.transformers"):
         optimized = optimize_model(str(path), model_type=model_type, num_heads=num_heads, hidden_size=hidden_size,
                                    opt_level=0)
-        statistics = optimized.get_fused_operator_statistics()
-        after = len(optimized.model.graph.node)
-    finally:
-        logger.setLevel(level)
+    statistics = optimized.get_fused_operator_statistics()
+    after = len(optimized.model.graph.node)
     report = {name: int(statistics.get(name, 0)) for name in FUSED_OPS_REPORTED}
     report["nodes_before"] = len(onnx.load(str(path), load_external_data=False).graph.node)
     report["nodes_after"] = after

@@ -262,9 +262,9 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
     module docstring for what differs and how mid-epoch backups resume).
     Each backup is `backup-<n>.weights.h5` (model and optimizer variables,
     written to a temporary name and renamed), then `backup.json` naming it and
-    holding the dropout seed states (also renamed into place), then the older backups are deleted. At the
-    start of `fit` the backup `backup.json` names is loaded and `fit` starts
-    at its epoch. The folder is deleted when training ends normally (unless
+    holding the dropout seed states (also renamed into place), then the older
+    backups are deleted. At the start of `fit` the backup `backup.json` names
+    is loaded and `fit` starts at its epoch. The folder is deleted when training ends normally (unless
     `delete_checkpoint=False`), so a finished run never resumes by mistake.
 
     Args:

@@ -119,10 +119,8 @@ def _pin_list_order(fake):
     """
     for generator in fake.factories:
         for provider in generator.providers:
-            for name in ("cities",):
-                values = getattr(provider, name, None)
-                if isinstance(values, list):
-                    setattr(provider, name, sorted(values))
+            if isinstance(getattr(provider, "cities", None), list):
+                provider.cities = sorted(provider.cities)
 
 
 def _build(seed, split_sizes=SPLIT_SIZES):
