@@ -22,6 +22,12 @@ whole batch, which is what the exported `decode_step` graphs take.
 `use_cache=False` recomputes the model's full forward pass (the training graph) over
 the whole prefix at every step; tests check that it gives the same tokens.
 
+The options, the prompt buffer and the trimming of the output are
+`kzoo.runtime.decoding`'s (`DecodingOptions`, `prompt_buffer`, `new_tokens`): the
+numpy loop that runs exported bundles follows the same rules from the same code.
+`decoding_loop` is the traced loop itself; the SavedModel `generate` signature
+(`export.savedmodel`) is built from it.
+
 Example:
 ```python
 tokens = generate(lm, {"token_ids": ids, "padding_mask": mask}, max_new_tokens=20,
@@ -34,53 +40,26 @@ import weakref
 import numpy as np
 from keras import ops
 
-STRATEGIES = ("greedy", "beam", "top_k", "top_p")
+from kzoo.runtime.decoding import STRATEGIES, DecodingOptions, decoded_positions, new_tokens, prompt_buffer
+from kzoo.runtime.validation import check_positive_int
 
-
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"Received an invalid value for argument `{name}`, expected a positive integer. Received: {name}={value!r}")
-    return int(value)
+__all__ = ["STRATEGIES", "DecodingOptions", "decoding_loop", "generate"]
 
 
 def _is_seq2seq(inputs):
     return "encoder_token_ids" in inputs
 
 
-def _prompt_buffer(model, inputs, max_new_tokens, start_token_id, pad_token_id):
-    """Host-side: the right-padded token buffer, the forced-position mask and prompt lengths."""
+def _prompt_buffer(model, inputs, max_new_tokens, options):
+    """Host-side `PromptBuffer`, within the positions `model` decodes."""
     if _is_seq2seq(inputs):
-        if start_token_id is None:
-            raise ValueError("Encoder-decoder generation needs `start_token_id`, the token that starts every target.")
         source_length = np.asarray(inputs["encoder_token_ids"]).shape[1]
         if source_length > model.max_sequence_length:
             raise ValueError(
                 f"The source has {source_length} tokens, more than the model's max_sequence_length="
                 f"{model.max_sequence_length}; truncate it."
             )
-        batch = np.asarray(inputs["encoder_token_ids"]).shape[0]
-        lengths = np.ones(batch, "int32")
-        prompt = np.full((batch, 1), start_token_id, "int32")
-    else:
-        prompt = np.asarray(inputs["token_ids"], "int32")
-        mask = np.asarray(inputs.get("padding_mask", np.ones_like(prompt)), bool)
-        lengths = mask.sum(axis=1).astype("int32")
-        if np.any(lengths == 0):
-            raise ValueError("Every prompt needs at least one token; received an empty prompt.")
-    longest = int(lengths.max())
-    total = longest + max_new_tokens
-    limit = model.max_sequence_length if not _is_seq2seq(inputs) else model.max_sequence_length + 1
-    if total > limit:
-        raise ValueError(
-            f"A prompt of {longest} tokens plus max_new_tokens={max_new_tokens} needs {total} positions, more than "
-            f"the model's max_sequence_length={model.max_sequence_length}; shorten the prompt or max_new_tokens."
-        )
-    buffer = np.full((prompt.shape[0], total), pad_token_id, "int32")
-    forced = np.zeros_like(buffer, bool)
-    for row, length in enumerate(lengths):
-        buffer[row, :length] = prompt[row, :length]
-        forced[row, :length] = True
-    return buffer, forced, lengths
+    return prompt_buffer(inputs, max_new_tokens, options, decoded_positions(model.max_sequence_length, _is_seq2seq(inputs)))
 
 
 def _model_inputs(inputs):
@@ -113,22 +92,21 @@ def _step_function(model, model_inputs, use_cache):
     return next_cached if use_cache else next_uncached
 
 
-def _sampler(strategy, top_k, top_p, temperature, seed):
-    sampler = _new_sampler(strategy, top_k, top_p, temperature, seed)
-    sampler.initial_seed_states = [generator.state.numpy() for generator in sampler._seed_generators]
-    return sampler
-
-
-def _new_sampler(strategy, top_k, top_p, temperature, seed):
+def _sampler(options):
+    """keras-hub's sampler for `options.strategy` (None for beam search), its seed states recorded."""
     import keras_hub
 
-    if strategy == "greedy":
-        return keras_hub.samplers.GreedySampler(temperature=temperature)
-    if strategy == "top_k":
-        return keras_hub.samplers.TopKSampler(k=_positive_int("top_k", top_k), seed=seed, temperature=temperature)
-    if top_p is None or not 0.0 < top_p <= 1.0:
-        raise ValueError(f"Received an invalid value for argument `top_p`, expected a float in (0, 1]. Received: top_p={top_p!r}")
-    return keras_hub.samplers.TopPSampler(p=top_p, k=top_k, seed=seed, temperature=temperature)
+    if options.strategy == "beam":
+        return None
+    if options.strategy == "greedy":
+        sampler = keras_hub.samplers.GreedySampler(temperature=options.temperature)
+    elif options.strategy == "top_k":
+        sampler = keras_hub.samplers.TopKSampler(k=options.top_k, seed=options.seed, temperature=options.temperature)
+    else:
+        sampler = keras_hub.samplers.TopPSampler(p=options.top_p, k=options.top_k, seed=options.seed,
+                                                 temperature=options.temperature)
+    sampler.initial_seed_states = [generator.state.numpy() for generator in sampler._seed_generators]
+    return sampler
 
 
 def _length_penalty(length, alpha):
@@ -136,7 +114,7 @@ def _length_penalty(length, alpha):
     return ops.power((5.0 + ops.cast(length, "float32")) / 6.0, alpha)
 
 
-def _beam_search(next_function, prompt, forced, state, start, lengths, num_beams, length_penalty, end_token_id):
+def _beam_search(next_function, prompt, forced, lengths, state, start, options):
     """Beam search over `next_function`; returns the best sequence per row [B, L].
 
     Unfinished beams compete on log-probability; a beam that emits the end token is
@@ -146,7 +124,8 @@ def _beam_search(next_function, prompt, forced, state, start, lengths, num_beams
     import tensorflow as tf
 
     batch, total = prompt.shape
-    beams = num_beams
+    beams = check_positive_int("num_beams", options.num_beams)
+    length_penalty, end_token_id = float(options.length_penalty), options.end_token_id
     negative_infinity = -1e9
 
     def tile(x):  # [B, ...] -> [B * K, ...]
@@ -253,35 +232,24 @@ def generate(
     """
     import tensorflow as tf
 
-    max_new_tokens = _positive_int("max_new_tokens", max_new_tokens)
-    if strategy not in STRATEGIES:
-        raise ValueError(f"Received an invalid value for argument `strategy`, expected one of {', '.join(STRATEGIES)}. Received: strategy={strategy!r}")
-    vocabulary = model.vocabulary_size
-    for name, token in (("end_token_id", end_token_id), ("pad_token_id", pad_token_id), ("start_token_id", start_token_id)):
-        if token is not None and not 0 <= int(token) < vocabulary:
-            raise ValueError(
-                f"Received an invalid value for argument `{name}`, expected a token id in [0, {vocabulary}). "
-                f"Received: {name}={token}"
-            )
-    if temperature <= 0:
-        raise ValueError(f"Received an invalid value for argument `temperature`, expected a positive float. Received: temperature={temperature}")
-    buffer, forced, lengths = _prompt_buffer(model, inputs, max_new_tokens, start_token_id, pad_token_id)
-    start = int(lengths.min())
-    key = (strategy, use_cache, jit_compile, start, end_token_id, num_beams, float(length_penalty), top_k, top_p,
-           float(temperature), seed)
+    options = DecodingOptions(
+        strategy=strategy, num_beams=num_beams, length_penalty=float(length_penalty), top_k=top_k, top_p=top_p,
+        temperature=float(temperature) if not isinstance(temperature, bool) else temperature, seed=seed,
+        start_token_id=start_token_id, end_token_id=end_token_id, pad_token_id=pad_token_id,
+    ).check_token_ids(model.vocabulary_size)
+    prompt = _prompt_buffer(model, inputs, max_new_tokens, options)
+    key = (options, use_cache, jit_compile, prompt.start)
     compiled, sampler = _compiled_loops.setdefault(model, {}).get(key) or (None, None)
     if compiled is None:
-        sampler = None if strategy == "beam" else _sampler(strategy, top_k, top_p, temperature, seed)
-        compiled = tf.function(
-            _loop(model, strategy, use_cache, start, end_token_id, num_beams, length_penalty, sampler),
-            jit_compile=jit_compile,
-        )
+        sampler = _sampler(options)
+        compiled = tf.function(decoding_loop(model, options, prompt.start, use_cache, sampler), jit_compile=jit_compile)
         _compiled_loops[model][key] = (compiled, sampler)
     if sampler is not None:  # Same seed, same samples, on every call.
         for generator, state in zip(sampler._seed_generators, sampler.initial_seed_states):
             generator.state.assign(state)
-    tokens = compiled(_model_inputs(inputs), tf.constant(buffer), tf.constant(forced), tf.constant(lengths))
-    return _new_tokens(np.asarray(tokens), lengths, max_new_tokens, end_token_id, pad_token_id)
+    tokens = compiled(_model_inputs(inputs), tf.constant(prompt.tokens), tf.constant(prompt.forced),
+                      tf.constant(prompt.lengths))
+    return new_tokens(np.asarray(tokens), prompt.lengths, max_new_tokens, options)
 
 
 # model -> {options: (tf.function, sampler)}: a second call with the same options reuses the
@@ -289,31 +257,34 @@ def generate(
 _compiled_loops = weakref.WeakKeyDictionary()
 
 
-def _loop(model, strategy, use_cache, start, end_token_id, num_beams, length_penalty, sampler):
-    """The whole decoding loop as one function of (model inputs, buffer, forced mask, prompt lengths)."""
+def decoding_loop(model, options, start, use_cache=True, sampler=None):
+    """The whole decoding loop as a function `(model inputs, tokens, forced, lengths) -> tokens`.
 
-    def run(model_inputs, buffer, forced, lengths):
+    `tokens` `[B, L]` holds the right-padded prompts (`forced` marks them) and room
+    for the new tokens; decoding begins at position `start` for the whole batch
+    (the common prompt prefix before it prefills the cache in one step). The
+    function traces into one graph: `generate` compiles it with `tf.function`,
+    and the SavedModel `generate` signature embeds it.
+
+    Args:
+        model: a generative kzoo model.
+        options: `DecodingOptions`.
+        start: int. The first position decoded.
+        use_cache: bool. False recomputes the full forward pass every step.
+        sampler: a keras-hub sampler for every strategy but beam (default: the
+            one `options` asks for).
+    """
+    sampler = sampler if sampler is not None else _sampler(options)
+
+    def run(model_inputs, tokens, forced, lengths):
         next_function = _step_function(model, model_inputs, use_cache)
-        total = buffer.shape[1]
-        state = model.start_decoding(model_inputs or {"token_ids": buffer}, total) if use_cache else {}
+        total = ops.shape(tokens)[1]  # Static when known; a tensor in the SavedModel signature of a causal LM.
+        state = model.start_decoding(model_inputs or {"token_ids": tokens}, total) if use_cache else {}
         if use_cache and start > 1:  # Prefill the cache with the common prompt prefix, minus its last token.
-            _, state = model.decode_step(buffer[:, : start - 1], state, 0)
-        if strategy == "beam":
-            return _beam_search(
-                next_function, buffer, forced, state, start, lengths, _positive_int("num_beams", num_beams),
-                float(length_penalty), end_token_id,
-            )
-        stop = None if end_token_id is None else [end_token_id]
-        return sampler(next_function, buffer, cache=state, index=start, mask=forced, stop_token_ids=stop)
+            _, state = model.decode_step(tokens[:, : start - 1], state, 0)
+        if options.strategy == "beam":
+            return _beam_search(next_function, tokens, forced, lengths, state, start, options)
+        stop = None if options.end_token_id is None else [options.end_token_id]
+        return sampler(next_function, tokens, cache=state, index=start, mask=forced, stop_token_ids=stop)
 
     return run
-
-
-def _new_tokens(tokens, lengths, max_new_tokens, end_token_id, pad_token_id):
-    """Each row's first `max_new_tokens` tokens after its prompt, padded after its end token."""
-    rows = np.stack([tokens[row, length : length + max_new_tokens] for row, length in enumerate(lengths)])
-    if end_token_id is not None:
-        ended = np.cumsum(rows == end_token_id, axis=1) > 0
-        after_end = np.concatenate([np.zeros_like(ended[:, :1]), ended[:, :-1]], axis=1)
-        rows = np.where(after_end, pad_token_id, rows)
-    return rows.astype("int32")

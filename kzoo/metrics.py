@@ -25,6 +25,8 @@ import math
 import keras
 import numpy as np
 
+from kzoo.runtime.validation import check_positive_int
+
 
 def _check_lengths(predictions, references):
     if len(predictions) != len(references):
@@ -254,10 +256,7 @@ class MetricCallback(keras.callbacks.Callback):
             )
         if not callable(predict_fn):
             raise ValueError(f"Received an invalid value for argument `predict_fn`, expected a callable. Received: predict_fn={predict_fn!r}")
-        if not isinstance(every_n_epochs, int) or every_n_epochs < 1:
-            raise ValueError(
-                f"Received an invalid value for argument `every_n_epochs`, expected a positive integer. Received: every_n_epochs={every_n_epochs!r}"
-            )
+        check_positive_int("every_n_epochs", every_n_epochs)
         self.metric = metric
         self.metric_fn = metric_fn
         self.validation_data = validation_data

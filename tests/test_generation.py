@@ -147,7 +147,7 @@ def test_top_p_keeps_only_the_nucleus():
     "kwargs, match",
     [
         (dict(max_new_tokens=0), "max_new_tokens=0"),
-        (dict(max_new_tokens=30), "more than the model's max_sequence_length=24"),
+        (dict(max_new_tokens=30), "more than the 24 this model decodes"),
         (dict(max_new_tokens=3, end_token_id=VOCAB), f"end_token_id={VOCAB}"),
         (dict(max_new_tokens=3, strategy="nucleus"), "strategy='nucleus'"),
     ],

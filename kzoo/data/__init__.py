@@ -27,8 +27,6 @@ train = kzoo.data.task_dataset(task, "train", tokenizer, batch_size=64)
 ```
 """
 
-import importlib
-
 from kzoo.data.errors import DataEncodingError, MalformedDataError
 from kzoo.data.loader_stats import LoaderStats
 from kzoo.data.loaders import (
@@ -47,28 +45,46 @@ from kzoo.data.loaders import (
 from kzoo.data.registry import TASK_KINDS, list_tasks, load_task, register_task, task_info, task_names
 from kzoo.data.task_data import SPLIT_NAMES, TaskData
 from kzoo.data.tasks.translation import DEFAULT_TRANSLATION_TASK
-from kzoo.data.tokenizer import SPECIAL_TOKEN_IDS, SPECIAL_TOKEN_NAMES, Tokenizer, load_tokenizer
+from kzoo.data.tokenizer import SPECIAL_TOKEN_IDS, SPECIAL_TOKEN_NAMES, Tokenizer
 
 _LAZY = {
-    "WordPieceTokenizer": "kzoo.data.word_piece_tokenizer",
-    "SentencePieceTokenizer": "kzoo.data.sentence_piece_tokenizer",
-    "ByteTokenizer": "kzoo.data.byte_tokenizer",
-    "translation_dataset": "kzoo.data.pipelines",
-    "classification_dataset": "kzoo.data.pipelines",
-    "tagging_dataset": "kzoo.data.pipelines",
-    "align_word_labels": "kzoo.data.pipelines",
-    "language_modeling_dataset": "kzoo.data.pipelines",
-    "masked_lm_dataset": "kzoo.data.pipelines",
-    "image_classification_dataset": "kzoo.data.pipelines",
-    "task_dataset": "kzoo.data.pipelines",
-    "DEFAULT_SEQUENCE_LENGTHS": "kzoo.data.pipelines",
-    "train_task_tokenizer": "kzoo.data.task_tokenizers",
+    "WordPieceTokenizer": "word_piece_tokenizer",
+    "SentencePieceTokenizer": "sentence_piece_tokenizer",
+    "ByteTokenizer": "byte_tokenizer",
+    "load_tokenizer": "tokenizer_types",
+    "translation_dataset": "pipelines",
+    "classification_dataset": "pipelines",
+    "tagging_dataset": "pipelines",
+    "align_word_labels": "pipelines",
+    "language_modeling_dataset": "pipelines",
+    "masked_lm_dataset": "pipelines",
+    "image_classification_dataset": "pipelines",
+    "task_dataset": "pipelines",
+    "DEFAULT_SEQUENCE_LENGTHS": "pipelines",
+    "train_task_tokenizer": "task_tokenizers",
 }
+
+
+def _submodule(module):
+    """The submodule `module` of kzoo.data, imported on first use (static imports: the layout test reads them)."""
+    if module == "word_piece_tokenizer":
+        from kzoo.data import word_piece_tokenizer as found
+    elif module == "sentence_piece_tokenizer":
+        from kzoo.data import sentence_piece_tokenizer as found
+    elif module == "byte_tokenizer":
+        from kzoo.data import byte_tokenizer as found
+    elif module == "tokenizer_types":
+        from kzoo.data import tokenizer_types as found
+    elif module == "pipelines":
+        from kzoo.data import pipelines as found
+    else:
+        from kzoo.data import task_tokenizers as found
+    return found
 
 
 def __getattr__(name):
     if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+        value = getattr(_submodule(_LAZY[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'kzoo.data' has no attribute {name!r}")
@@ -95,7 +111,6 @@ __all__ = [
     "jsonl_dataset",
     "list_tasks",
     "load_task",
-    "load_tokenizer",
     "parallel_tsv_dataset",
     "read_conll",
     "read_image_folder",

@@ -15,16 +15,16 @@ tokenizer.decode([2, 109, 200, 174, 3])   # 'hé'
 """
 
 from kzoo.data.tokenizer import Tokenizer
+from kzoo.runtime import byte_tokenizer as tf_free
+from kzoo.runtime.byte_tokenizer import BYTE_OFFSET
 
-SPECIAL_TOKENS = {"pad": "<pad>", "unknown": "<unk>", "start": "<s>", "end": "</s>", "mask": "<mask>"}
-BYTE_OFFSET = len(SPECIAL_TOKENS)
 
-
-class ByteTokenizer(Tokenizer):
+class ByteTokenizer(Tokenizer, tf_free.ByteTokenizer):
     """UTF-8 bytes as ids `5 + byte`; no vocabulary to train, nothing is ever unknown.
 
-    Sequences are 1-4 ids per character, so keep it for tiny models and short
-    texts. `decode` drops special ids and replaces invalid UTF-8 with U+FFFD.
+    `kzoo.runtime.ByteTokenizer` plus keras-hub's `ByteTokenizer` layer as the
+    `tf.data` op. Sequences are 1-4 ids per character, so keep it for tiny models
+    and short texts. `decode` drops special ids and replaces invalid UTF-8 with U+FFFD.
 
     Example:
     ```python
@@ -34,10 +34,6 @@ class ByteTokenizer(Tokenizer):
     ```
     """
 
-    type_name = "byte"
-    special_tokens = SPECIAL_TOKENS
-    byte_offset = BYTE_OFFSET
-
     def __init__(self):
         import keras_hub
 
@@ -46,14 +42,3 @@ class ByteTokenizer(Tokenizer):
     def tokenize(self, texts):
         """TensorFlow op path: strings `[B]` -> `tf.RaggedTensor` `[B, None]` int32 of `byte + 5`."""
         return self._layer.tokenize(texts) + BYTE_OFFSET
-
-    def _vocabulary_size(self):
-        return BYTE_OFFSET + 256
-
-    def decode(self, ids):
-        """Text of one id sequence: stops at the end id, drops special ids.
-
-        Example: `ByteTokenizer().decode([2, 109, 3, 0])` gives `'h'`.
-        """
-        data = bytes(value - BYTE_OFFSET for value in self._content_ids(ids) if value >= BYTE_OFFSET)
-        return data.decode("utf-8", errors="replace")

@@ -37,6 +37,8 @@ import math
 
 import numpy as np
 
+from kzoo.runtime.validation import check_positive_int
+
 TOKENIZE_CHUNK = 256
 DEFAULT_SHUFFLE_BUFFER = 16_384
 # Default lengths in `task_dataset` for the tokenizers of `train_task_tokenizer`
@@ -52,11 +54,6 @@ def _tf():
 
 
 # ----------------------------------------------------------------------------- argument checks
-
-
-def _check_positive(name, value):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"Received an invalid value for argument `{name}`, expected a positive integer. Received: {name}={value!r}")
 
 
 def _lengths(sequence_length, bucket_lengths, minimum=3):
@@ -340,7 +337,7 @@ def translation_dataset(
     ```
     """
     tf = _tf()
-    _check_positive("batch_size", batch_size)
+    check_positive_int("batch_size", batch_size)
     sequence_length, buckets = _lengths(sequence_length, bucket_lengths)
     if buckets is not None and target_sequence_length is not None:
         raise ValueError(
@@ -427,7 +424,7 @@ def classification_dataset(
     batches = kzoo.data.classification_dataset(task.train, tokenizer, sequence_length=32, shuffle=True, seed=0)
     ```
     """
-    _check_positive("batch_size", batch_size)
+    check_positive_int("batch_size", batch_size)
     sequence_length, buckets = _lengths(sequence_length, bucket_lengths)
 
     def tokenize(texts, labels):
@@ -518,7 +515,7 @@ def tagging_dataset(
     ```
     """
     tf = _tf()
-    _check_positive("batch_size", batch_size)
+    check_positive_int("batch_size", batch_size)
     sequence_length, buckets = _lengths(sequence_length, bucket_lengths)
 
     def tokenize(words, tags):
@@ -575,7 +572,7 @@ def language_modeling_dataset(
     ```
     """
     tf = _tf()
-    _check_positive("batch_size", batch_size)
+    check_positive_int("batch_size", batch_size)
     sequence_length, buckets = _lengths(sequence_length, bucket_lengths, minimum=2)
     pad = tokenizer.pad_id
 
@@ -664,7 +661,7 @@ def masked_lm_dataset(
     tf = _tf()
     import keras_hub
 
-    _check_positive("batch_size", batch_size)
+    check_positive_int("batch_size", batch_size)
     sequence_length, buckets = _lengths(sequence_length, bucket_lengths)
     if not 0 < mask_rate <= 1:
         raise ValueError(f"Received an invalid value for argument `mask_rate`, expected a value in (0, 1]. Received: mask_rate={mask_rate!r}")
@@ -730,7 +727,7 @@ def image_classification_dataset(
     ```
     """
     tf = _tf()
-    _check_positive("batch_size", batch_size)
+    check_positive_int("batch_size", batch_size)
     if _is_dataset(examples):
         dataset = examples
     else:

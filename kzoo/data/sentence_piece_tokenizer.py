@@ -17,7 +17,7 @@ for two measured reasons:
 
 So `tokenize` runs the package through `tf.numpy_function` on whole chunks
 of strings (the pipelines tokenize 256 at a time): the same code as
-`export.runtime.tokenizers`, hence the same ids. The op cannot be saved inside
+`kzoo.runtime.SentencePieceTokenizer`, hence the same ids. The op cannot be saved inside
 a SavedModel graph; kzoo bundles ship the model file for the runtime instead.
 Training calls `sentencepiece.SentencePieceTrainer` directly rather than
 `keras_hub.tokenizers.compute_sentence_piece_proto`, because that helper
@@ -35,14 +35,13 @@ tokenizer.decode(ids)  # 'twenty-two'
 
 import io
 import itertools
-import os
 
 import numpy as np
 
-from kzoo.data.tokenizer import SPECIAL_TOKEN_NAMES, Tokenizer
+from kzoo.data.tokenizer import Tokenizer
+from kzoo.runtime import sentence_piece_tokenizer as tf_free
+from kzoo.runtime.sentence_piece_tokenizer import SPECIAL_TOKENS
 
-MODEL_FILE = "sentencepiece.model"
-SPECIAL_TOKENS = {"pad": "<pad>", "unknown": "<unk>", "start": "<s>", "end": "</s>", "mask": "<mask>"}
 MODEL_TYPES = ("unigram", "bpe", "char", "word")
 
 
@@ -56,12 +55,13 @@ def _sentences(texts):
         yield from texts
 
 
-class SentencePieceTokenizer(Tokenizer):
-    """SentencePiece sub-words (Kudo & Richardson 2018) with fixed special ids 0-4.
+class SentencePieceTokenizer(Tokenizer, tf_free.SentencePieceTokenizer):
+    """SentencePiece sub-words (Kudo & Richardson 2018) with fixed special ids 0-4, trainable, with a `tf.data` op.
 
-    Lossless up to the model's normalization (NFKC, collapsed whitespace), so
-    `decode(encode(text))` gives the text back: the tokenizer to use for
-    translation targets.
+    `kzoo.runtime.SentencePieceTokenizer` (the TF-free tokenizer a bundle runs)
+    plus `train` and a `tokenize` op for the pipelines. Lossless up to the
+    model's normalization (NFKC, collapsed whitespace), so `decode(encode(text))`
+    gives the text back: the tokenizer to use for translation targets.
 
     Args:
         proto: bytes. A serialized SentencePiece model whose first five pieces
@@ -76,27 +76,6 @@ class SentencePieceTokenizer(Tokenizer):
     References:
         - [Kudo and Richardson, 2018](https://arxiv.org/abs/1808.06226)
     """
-
-    type_name = "sentence_piece"
-    special_tokens = SPECIAL_TOKENS
-
-    def __init__(self, proto):
-        import sentencepiece
-
-        if not isinstance(proto, bytes):
-            raise ValueError(
-                f"Received an invalid value for argument `proto`, expected the bytes of a SentencePiece model. "
-                f"Received: type(proto)={type(proto).__name__}"
-            )
-        self.proto = proto
-        self._processor = sentencepiece.SentencePieceProcessor(model_proto=proto)
-        pieces = [self._processor.id_to_piece(i) for i in range(min(5, self._processor.get_piece_size()))]
-        expected = [SPECIAL_TOKENS[name] for name in SPECIAL_TOKEN_NAMES]
-        if pieces != expected:
-            raise ValueError(
-                f"Received an invalid value for argument `proto`, expected its first pieces to be {expected} "
-                f"(train it with SentencePieceTokenizer.train). Received: {pieces}"
-            )
 
     def _encode_numpy(self, texts):
         """numpy bytes `[N]` -> (int32 flat ids, int64 row lengths), for `tf.numpy_function`."""
@@ -177,25 +156,3 @@ class SentencePieceTokenizer(Tokenizer):
             minloglevel=2,
         )
         return cls(model.getvalue())
-
-    def _vocabulary_size(self):
-        return self._processor.get_piece_size()
-
-    def decode(self, ids):
-        """Text of one id sequence: stops at `</s>`, drops `<pad>`/`<s>`.
-
-        Example: `tokenizer.decode(tokenizer.encode(["vingt-deux"])[0])`.
-        """
-        return self._processor.decode(self._content_ids(ids))
-
-    def _extra_config(self):
-        return {"model_file": MODEL_FILE}
-
-    def _save_assets(self, directory):
-        with open(os.path.join(directory, MODEL_FILE), "wb") as file:
-            file.write(self.proto)
-
-    @classmethod
-    def _from_directory(cls, directory, config):
-        with open(os.path.join(directory, config["model_file"]), "rb") as file:
-            return cls(file.read())

@@ -19,13 +19,10 @@ tokenizer.encode(["Anna Weber moved to Lyon ."])
 """
 
 import collections
-import os
 
 from kzoo.data.tokenizer import SPECIAL_TOKEN_NAMES, Tokenizer
-
-VOCABULARY_FILE = "vocabulary.txt"
-SUFFIX_INDICATOR = "##"
-SPECIAL_TOKENS = {"pad": "[PAD]", "unknown": "[UNK]", "start": "[START]", "end": "[END]", "mask": "[MASK]"}
+from kzoo.runtime import word_piece_tokenizer as tf_free
+from kzoo.runtime.word_piece_tokenizer import SPECIAL_TOKENS, SUFFIX_INDICATOR
 
 
 def _texts_dataset(texts):
@@ -39,23 +36,14 @@ def _texts_dataset(texts):
     return tf.data.Dataset.from_tensor_slices(tf.constant(texts, dtype=tf.string))
 
 
-class WordPieceTokenizer(Tokenizer):
-    """WordPiece sub-words (Schuster & Nakajima 2012; BERT) with fixed special ids 0-4.
+class WordPieceTokenizer(Tokenizer, tf_free.WordPieceTokenizer):
+    """WordPiece sub-words (Schuster & Nakajima 2012; BERT) with fixed special ids 0-4, trainable, with a `tf.data` op.
 
-    Text is split on whitespace, control/format characters, punctuation and
-    CJK ideographs (keras-hub's pre-tokenization), then each word is matched
-    greedily, longest piece first; a word that cannot be matched becomes
-    `[UNK]`. `decode` joins `##` pieces and puts one space between words, so it
-    does not restore the spacing around punctuation (use SentencePiece where
-    exact detokenization matters, e.g. translation targets).
-
-    Args:
-        vocabulary: list of str. One token per id; the first five must be
-            `[PAD]`, `[UNK]`, `[START]`, `[END]`, `[MASK]`.
-        lowercase: bool. Case fold (NFKC_Casefold) before matching. Defaults to False.
-        strip_accents: bool. Remove combining marks after NFD. Defaults to False.
-        split_on_cjk: bool. Make every CJK ideograph its own word. Defaults to True.
-        suffix_indicator: str. Prefix of word-internal pieces. Defaults to `"##"`.
+    `kzoo.runtime.WordPieceTokenizer` (the TF-free tokenizer a bundle runs: the
+    matching rules, decoding and arguments are documented there) plus
+    keras-hub's `WordPieceTokenizer` layer for `tokenize` / `encode`, and
+    `train`. Use SentencePiece where exact detokenization matters (translation
+    targets): `decode` puts one space between words.
 
     Example:
     ```python
@@ -64,37 +52,15 @@ class WordPieceTokenizer(Tokenizer):
     tokenizer.encode(["unable."])     # [[5, 6, 7]]
     tokenizer.decode([2, 5, 6, 7, 3]) # 'unable .'
     ```
-
-    References:
-        - [Schuster and Nakajima, 2012](https://research.google/pubs/pub37842/)
-        - [Song et al., 2020](https://arxiv.org/abs/2012.15524)
     """
 
-    type_name = "word_piece"
-    special_tokens = SPECIAL_TOKENS
-
     def __init__(self, vocabulary, *, lowercase=False, strip_accents=False, split_on_cjk=True, suffix_indicator=SUFFIX_INDICATOR):
-        vocabulary = list(vocabulary)
-        expected = [SPECIAL_TOKENS[name] for name in SPECIAL_TOKEN_NAMES]
-        if vocabulary[: len(expected)] != expected:
-            raise ValueError(
-                f"Received an invalid value for argument `vocabulary`, expected it to start with {expected}. "
-                f"Received: vocabulary[:5]={vocabulary[:5]}"
-            )
-        if len(set(vocabulary)) != len(vocabulary):
-            duplicate = next(token for token, count in collections.Counter(vocabulary).items() if count > 1)
-            raise ValueError(
-                f"Received an invalid value for argument `vocabulary`, expected distinct tokens. Received: {duplicate!r} twice"
-            )
+        super().__init__(vocabulary, lowercase=lowercase, strip_accents=strip_accents, split_on_cjk=split_on_cjk,
+                         suffix_indicator=suffix_indicator)
         import keras_hub
 
-        self.vocabulary = vocabulary
-        self.lowercase = lowercase
-        self.strip_accents = strip_accents
-        self.split_on_cjk = split_on_cjk
-        self.suffix_indicator = suffix_indicator
         self._layer = keras_hub.tokenizers.WordPieceTokenizer(
-            vocabulary=vocabulary,
+            vocabulary=self.vocabulary,
             lowercase=lowercase,
             strip_accents=strip_accents,
             split=True,
@@ -164,46 +130,3 @@ class WordPieceTokenizer(Tokenizer):
         token_ids = learner.get_vocab()
         vocabulary = sorted(token_ids, key=token_ids.get)[:vocabulary_size]
         return cls(vocabulary, lowercase=lowercase, strip_accents=strip_accents, split_on_cjk=split_on_cjk)
-
-    def _vocabulary_size(self):
-        return len(self.vocabulary)
-
-    def decode(self, ids):
-        """Text of one id sequence: stops at `[END]`, drops `[PAD]`/`[START]`, joins `##` pieces.
-
-        Example: `tokenizer.decode([2, 5, 6, 3, 0])`.
-        """
-        words = []
-        for value in self._content_ids(ids):
-            token = self.vocabulary[value]
-            if token.startswith(self.suffix_indicator) and words:
-                words[-1] += token[len(self.suffix_indicator) :]
-            else:
-                words.append(token)
-        return " ".join(words)
-
-    def _extra_config(self):
-        return {
-            "vocabulary_file": VOCABULARY_FILE,
-            "lowercase": self.lowercase,
-            "strip_accents": self.strip_accents,
-            "split_on_cjk": self.split_on_cjk,
-            "suffix_indicator": self.suffix_indicator,
-        }
-
-    def _save_assets(self, directory):
-        with open(os.path.join(directory, VOCABULARY_FILE), "w", encoding="utf-8") as file:
-            file.writelines(token + "\n" for token in self.vocabulary)
-
-    @classmethod
-    def _from_directory(cls, directory, config):
-        with open(os.path.join(directory, config["vocabulary_file"]), encoding="utf-8") as file:
-            vocabulary = [line.rstrip("\n") for line in file]
-        return cls(
-            vocabulary,
-            lowercase=config["lowercase"],
-            strip_accents=config["strip_accents"],
-            split_on_cjk=config["split_on_cjk"],
-            suffix_indicator=config["suffix_indicator"],
-        )
-

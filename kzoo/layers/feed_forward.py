@@ -2,13 +2,8 @@
 
 import keras
 
-from kzoo.layers.utils import (
-    activation_function,
-    check_activation,
-    check_positive_int,
-    check_rate,
-    clone_initializer,
-)
+from kzoo.layers.utils import activation_function, check_activation, clone_initializer
+from kzoo.runtime.validation import check_positive_int, check_rate
 
 
 @keras.saving.register_keras_serializable(package="kzoo")

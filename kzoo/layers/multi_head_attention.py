@@ -12,12 +12,12 @@ which is where most of its training-speed gain comes from (see
 
 import math
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import ops
 
-from kzoo.layers.utils import check_positive_int, check_rate, clone_initializer, mask_scores
+from kzoo.layers.utils import clone_initializer, mask_scores
+from kzoo.runtime.validation import check_positive_int, check_rate
 
 
 @keras.saving.register_keras_serializable(package="kzoo")

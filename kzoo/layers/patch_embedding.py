@@ -3,7 +3,8 @@
 import keras
 from keras import ops
 
-from kzoo.layers.utils import check_positive_int, clone_initializer
+from kzoo.layers.utils import clone_initializer
+from kzoo.runtime.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="kzoo")

@@ -9,7 +9,7 @@ computes the angles in float32 and casts only the result.
 import keras
 from keras import ops
 
-from kzoo.layers.utils import check_positive_float
+from kzoo.runtime.validation import check_positive_float
 
 
 @keras.saving.register_keras_serializable(package="kzoo")

@@ -4,15 +4,8 @@ import keras
 
 from kzoo.layers.feed_forward import FeedForward
 from kzoo.layers.multi_head_attention import MultiHeadAttention
-from kzoo.layers.utils import (
-    check_activation,
-    check_divisible,
-    check_positive_float,
-    check_positive_int,
-    check_rate,
-    clone_initializer,
-    load_keras_hub_block_weights,
-)
+from kzoo.layers.utils import check_activation, clone_initializer, load_keras_hub_block_weights
+from kzoo.runtime.validation import check_divisible, check_positive_float, check_positive_int, check_rate
 
 
 @keras.saving.register_keras_serializable(package="kzoo")

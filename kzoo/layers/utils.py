@@ -1,55 +1,24 @@
-"""Argument checks and helpers shared by the kzoo layers.
+"""Helpers shared by the kzoo layers: activations, initializer cloning, weight copying, score masking.
 
-Each check raises a `ValueError` that names the argument, echoes the value and says
-what would be valid, in the style of Keras core.
+Argument checks live in `kzoo.runtime.validation` (one module for the whole package).
 
 Example:
 ```python
-check_positive_int("num_heads", 8)     # returns 8
-check_positive_int("num_heads", 0)     # ValueError: ... Received: num_heads=0
+check_activation("gelu")             # returns 'gelu'
+activation_function("gelu")(x)       # exact GELU through erf
 ```
 """
 
 import keras
 
+from kzoo.runtime.validation import check_choice
+
 ACTIVATIONS = ("relu", "gelu", "gelu_approximate", "silu", "swish", "tanh", "sigmoid", "linear")
-
-
-def check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(
-            f"Received an invalid value for argument `{name}`, expected a positive "
-            f"integer. Received: {name}={value!r}"
-        )
-    return value
-
-
-def check_rate(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-        raise ValueError(
-            f"Received an invalid value for argument `{name}`, expected a float in "
-            f"[0, 1). Received: {name}={value!r}"
-        )
-    return float(value)
-
-
-def check_positive_float(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(
-            f"Received an invalid value for argument `{name}`, expected a positive "
-            f"number. Received: {name}={value!r}"
-        )
-    return float(value)
 
 
 def check_activation(value):
     """Accept the activation names listed in `ACTIVATIONS`; returns the name."""
-    if value not in ACTIVATIONS:
-        raise ValueError(
-            "Received an invalid value for argument `activation`, expected one of "
-            f"{', '.join(ACTIVATIONS)}. Received: activation={value!r}"
-        )
-    return value
+    return check_choice("activation", value, ACTIVATIONS)
 
 
 def exact_gelu(x):
@@ -68,14 +37,6 @@ def activation_function(name):
     if name == "gelu":
         return exact_gelu
     return keras.activations.get(name)
-
-
-def check_divisible(name, value, divisor_name, divisor):
-    if value % divisor:
-        raise ValueError(
-            f"Received an invalid value for argument `{name}`, expected a multiple "
-            f"of {divisor_name}={divisor}. Received: {name}={value}"
-        )
 
 
 def clone_initializer(initializer):

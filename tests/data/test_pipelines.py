@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 import kzoo.data
-from export.runtime import tokenizers as runtime_tokenizers
+from kzoo.runtime import tokenizers as runtime_tokenizers
+from kzoo.runtime.packing import pack_batch
 
 PAIRS = [
     ("three hundred and forty-seven", "dreihundertsiebenundvierzig"),
@@ -34,12 +35,12 @@ def test_translation_packing_and_teacher_forcing(byte_tokenizer):
         assert array.shape == (5, 24) and array.dtype == np.int32
     assert weights.dtype == np.float32
     for row, (source, target) in enumerate(PAIRS):
-        expected_encoder, expected_mask = runtime_tokenizers.pack(twin.encode([source])[0], 24, start_id=2, end_id=3)
-        assert inputs["encoder_token_ids"][row].tolist() == expected_encoder
-        assert inputs["encoder_padding_mask"][row].tolist() == expected_mask
-        full, _ = runtime_tokenizers.pack(twin.encode([target])[0], 25, start_id=2, end_id=3)
-        assert inputs["decoder_token_ids"][row].tolist() == full[:-1]
-        assert targets[row].tolist() == full[1:]
+        expected_encoder, expected_mask = pack_batch(twin.encode([source]), start_id=2, end_id=3, max_length=24, width=24)
+        assert inputs["encoder_token_ids"][row].tolist() == expected_encoder[0].tolist()
+        assert inputs["encoder_padding_mask"][row].tolist() == expected_mask[0].tolist()
+        full, _ = pack_batch(twin.encode([target]), start_id=2, end_id=3, max_length=25, width=25)
+        assert inputs["decoder_token_ids"][row].tolist() == full[0, :-1].tolist()
+        assert targets[row].tolist() == full[0, 1:].tolist()
     assert np.array_equal(inputs["decoder_token_ids"][:, 1:], targets[:, :-1])
     assert (inputs["decoder_token_ids"][:, 0] == 2).all()
     assert np.array_equal(weights, (targets != 0).astype(np.float32))

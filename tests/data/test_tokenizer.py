@@ -2,13 +2,12 @@
 
 import json
 import os
-import sys
 
 import numpy as np
 import pytest
 
 import kzoo.data
-from export.runtime import tokenizers as runtime_tokenizers
+from kzoo.runtime import tokenizers as runtime_tokenizers
 
 from .conftest import TEXT_TASKS
 
@@ -125,17 +124,6 @@ def test_load_tokenizer_errors(tmp_path):
         kzoo.data.load_tokenizer(tmp_path)
     with pytest.raises(ValueError, match="format_version=7"):
         runtime_tokenizers.load_tokenizer(tmp_path)
-
-
-def test_runtime_module_imports_neither_tensorflow_nor_keras():
-    import subprocess
-
-    code = (
-        "import sys, export.runtime.tokenizers as t; t.ByteTokenizer().encode(['x']); "
-        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False False"
 
 
 @pytest.mark.slow

@@ -6,8 +6,10 @@ import kzoo.data.tasks  # registers numbers_en_de, language_id, faker_ner, ...
 ```
 """
 
-from kzoo.data.tasks import digits  # noqa: F401
-from kzoo.data.tasks import language_identification  # noqa: F401
-from kzoo.data.tasks import language_modeling  # noqa: F401
-from kzoo.data.tasks import ner  # noqa: F401
-from kzoo.data.tasks import translation  # noqa: F401
+from kzoo.data.tasks import (
+    digits,  # noqa: F401
+    language_identification,  # noqa: F401
+    language_modeling,  # noqa: F401
+    ner,  # noqa: F401
+    translation,  # noqa: F401
+)

@@ -46,13 +46,12 @@ def _split_sizes():
 @functools.lru_cache(maxsize=None)
 def _vocabulary(language):
     """(lorem words, CLDR names, number words) of one language."""
-    import importlib
-
     from babel import Locale
+    from faker import Faker
     from num2words import num2words
 
-    lorem = importlib.import_module(f"faker.providers.lorem.{LANGUAGES[language]}")
-    words = tuple(sorted({word for word in lorem.Provider.word_list if word.strip()}))
+    # The locale's lorem provider word list (Faker's public accessor of it).
+    words = tuple(sorted({word for word in Faker(LANGUAGES[language]).get_words_list() if word.strip()}))
     locale = Locale.parse(language)
     names = set(locale.months["format"]["wide"].values())
     names |= set(locale.days["format"]["wide"].values())

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from export.runtime import BundleError, InputTooLongError, UnsupportedTaskError, load
-from tests.export.runtime import bundles as test_bundles
+from kzoo.runtime import BundleError, InputTooLongError, UnsupportedTaskError, load
+from tests.runtime import bundles as test_bundles
 
 BACKENDS = ("onnx", "tflite")
-REPOSITORY = Path(__file__).resolve().parents[3]
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -120,11 +120,11 @@ def test_bad_arguments_fail_with_one_sentence(built, models):
         models["translator", "onnx"].translate("forty-two")
     with pytest.raises(ValueError, match="expected at most 20 .* Received: max_new_tokens=21"):
         models["translator", "onnx"].translate(["twelve"], max_new_tokens=21)
-    with pytest.raises(ValueError, match="expected one of greedy, beam, top_k, top_p. Received: strategy='best'"):
+    with pytest.raises(ValueError, match="expected one of 'greedy', 'beam', 'top_k', 'top_p'. Received: strategy='best'"):
         models["translator", "onnx"].translate(["twelve"], strategy="best")
     with pytest.raises(ValueError, match=r"expected a float in \(0, 1\]. Received: top_p=None"):
         models["lm", "onnx"].generate("the", strategy="top_p")
-    with pytest.raises(ValueError, match="expected one of onnx, tflite. Received: backend='coreml'"):
+    with pytest.raises(ValueError, match="expected one of 'onnx', 'tflite'. Received: backend='coreml'"):
         load(built["classifier"][0], backend="coreml")
     with pytest.raises(BundleError, match="has no TFLite int8 export"):
         load(built["classifier"][0], backend="tflite", variant="int8")
@@ -181,14 +181,14 @@ def test_concurrent_calls_give_the_same_results(built, models, backend):
 
 
 def test_a_fresh_process_serves_without_tensorflow_or_keras(built):
-    """`import export.runtime; load(...).translate(...)` (and the server module) import no TF, Keras or keras-hub."""
+    """`import kzoo.runtime; load(...).translate(...)` (and the server module) import no TF, Keras or keras-hub."""
     code = textwrap.dedent(f"""
         import json, sys
-        import export.runtime, export.serve
+        import kzoo.runtime, kzoo.serve
         out = {{}}
         for backend in ("onnx", "tflite"):
-            out[backend] = export.runtime.load({str(built["translator"][0])!r}, backend=backend).translate(["twelve"])
-        out["classify"] = export.runtime.load({str(built["classifier"][0])!r}).classify(["great"])[0]["label"]
+            out[backend] = kzoo.runtime.load({str(built["translator"][0])!r}, backend=backend).translate(["twelve"])
+        out["classify"] = kzoo.runtime.load({str(built["classifier"][0])!r}).classify(["great"])[0]["label"]
         forbidden = {{"tensorflow", "keras", "keras_hub", "tf_keras", "tensorflow_text"}}
         out["loaded"] = sorted({{m.split(".")[0] for m in sys.modules}} & forbidden)
         print(json.dumps(out))

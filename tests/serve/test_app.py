@@ -1,79 +1,19 @@
-"""`kzoo serve` over real HTTP: a real server process per bundle on a free loopback port.
+"""The app (`kzoo.serve.app`) over real HTTP: a real server process per bundle on a free loopback port.
 
 Responses must equal the runtime's outputs for the same inputs; every kind of bad
-input gets a 4xx JSON error and leaves the server healthy; bearer-token auth;
-SIGTERM lets requests in flight finish and exits 0.
+input gets a 4xx JSON error and leaves the server healthy; bearer-token auth.
 """
 
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 
-from export.runtime import load
-from tests.export.runtime import bundles as test_bundles
-
-REPOSITORY = Path(__file__).resolve().parents[2]
-API_KEY = "kzoo-test-7f3a9c"
-AUTH = {"Authorization": f"Bearer {API_KEY}"}
-
-
-def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    """`python -m export.serve BUNDLE` in a subprocess on 127.0.0.1, its log in a file."""
-
-    def __init__(self, bundle, log_path, *options, api_key=None):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        env.pop("KZOO_API_KEY", None)
-        if api_key:
-            env["KZOO_API_KEY"] = api_key
-        command = [sys.executable, "-m", "export.serve", str(bundle), "--port", str(self.port), *options]
-        self.log = open(log_path, "w")
-        self.process = subprocess.Popen(command, cwd=REPOSITORY, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def wait_ready(self, timeout=90):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"server exited with {self.process.returncode}:\n{Path(self.log_path).read_text()[-3000:]}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"server not ready after {timeout} s:\n{Path(self.log_path).read_text()[-3000:]}")
-
-    def post(self, path, body=None, content=None, headers=AUTH, **kwargs):
-        return httpx.post(self.url + path, json=body, content=content, headers=headers, timeout=60, **kwargs)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+from kzoo.runtime import load
+from tests.runtime import bundles as test_bundles
+from tests.serve.servers import API_KEY, AUTH, Server
 
 
 @pytest.fixture(scope="module")
@@ -245,49 +185,3 @@ def test_every_bad_request_gets_a_4xx_json_error_and_the_server_stays_healthy(se
     for server in servers.values():
         log = Path(server.log_path).read_text()
         assert "Traceback" not in log and " 500 " not in log, log[-3000:]
-
-
-def test_a_tampered_bundle_refuses_to_start_naming_the_file(built, tmp_path):
-    folder = tmp_path / "classifier"
-    shutil.copytree(built["classifier"][0], folder)
-    (folder / "model.onnx").write_bytes((folder / "model.onnx").read_bytes() + b"\0")
-    result = subprocess.run([sys.executable, "-m", "export.serve", str(folder), "--port", str(_free_port())],
-                            cwd=REPOSITORY, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2
-    assert result.stderr.startswith("kzoo serve: Bundle file model.onnx has") and "Traceback" not in result.stderr
-
-
-def test_sigterm_lets_requests_in_flight_finish_then_exits_cleanly(built, tmp_path):
-    server = Server(built["translator"][0], tmp_path / "server.log", "--concurrency", "1", "--no-access-log").wait_ready()
-    body = {"texts": test_bundles.TRANSLATION_TEXTS * 8, "strategy": "beam", "num_beams": 8}
-    results, finished_at = [], []
-
-    def call():
-        try:
-            response = server.post("/v1/translate", body, headers={})
-            results.append((response.status_code, response.json()))
-        except httpx.HTTPError as error:  # recorded, and fails the test below
-            results.append((None, repr(error)))
-        finished_at.append(time.monotonic())
-
-    threads = [threading.Thread(target=call) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + 60
-    while httpx.get(server.url + "/healthz").json()["in_flight"] < 6:  # One runs, five wait for the one inference slot.
-        assert time.monotonic() < deadline and not finished_at, "the six requests were not in flight together"
-        time.sleep(0.02)
-    terminated_at = time.monotonic()
-    server.process.send_signal(signal.SIGTERM)
-    for thread in threads:
-        thread.join(timeout=120)
-    returncode = server.process.wait(timeout=60)
-    server.stop()
-    assert [status for status, _ in results] == [200] * 6, results
-    assert len({json.dumps(body) for _, body in results}) == 1
-    assert max(finished_at) > terminated_at  # Some of them were still in flight when SIGTERM arrived.
-    assert returncode == 0
-    log = Path(server.log_path).read_text()
-    assert "Shutting down" in log and "Finished server process" in log
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(server.url + "/healthz", timeout=2)

@@ -2,12 +2,14 @@
 
 It mirrors `kzoo.generation` (right-padded ragged prompts, forced prompt tokens, one
 scalar cache index for the batch, rows frozen after their end token) so a bundle
-decodes exactly as the Keras model does. The state entries and their origin come
-from the bundle manifest's decoding layout (see `export.signatures`).
+decodes exactly as the Keras model does; the two share this module's options,
+prompt buffer and output trimming, so their rules cannot drift apart. The state
+entries and their origin come from the bundle manifest's decoding layout (see
+`kzoo.models.ExportDescription`).
 
 - Greedy is the arg-max loop the export parity checks run.
-- Beam search is `kzoo.generation._beam_search` step for step: `2K` candidates per
-  row, finished hypotheses kept apart and scored with the GNMT length penalty
+- Beam search is `kzoo.generation`'s beam search step for step: `2K` candidates
+  per row, finished hypotheses kept apart and scored with the GNMT length penalty
   `((5 + length) / 6) ** length_penalty` (Wu et al., 2016), the best of finished
   and unfinished beams wins at the end.
 - Top-k and top-p sample as keras-hub's `TopKSampler` / `TopPSampler` do
@@ -18,37 +20,133 @@ from the bundle manifest's decoding layout (see `export.signatures`).
 
 Example:
 ```python
+options = DecodingOptions(start_token_id=1, end_token_id=2)
 tokens = generate(backend, layout, {"encoder_token_ids": ids, "encoder_padding_mask": mask},
-                  max_new_tokens=16, max_length=17, start_token_id=1, end_token_id=2)
-beams = generate(backend, layout, inputs, 16, 17, start_token_id=1, end_token_id=2,
-                 strategy="beam", num_beams=4, length_penalty=0.6)
+                  max_new_tokens=16, max_length=17, options=options)
+beams = generate(backend, layout, inputs, 16, 17,
+                 dataclasses.replace(options, strategy="beam", num_beams=4, length_penalty=0.6))
 ```
 """
 
+import dataclasses
+
 import numpy as np
+
+from kzoo.runtime.validation import (
+    check_choice,
+    check_positive_float,
+    check_positive_int,
+    check_probability,
+    invalid_argument,
+)
 
 STRATEGIES = ("greedy", "beam", "top_k", "top_p")
 _NEGATIVE_INFINITY = np.float32(-1e9)
 
 
-def _prompt_buffer(inputs, max_new_tokens, start_token_id, pad_token_id, max_length):
+@dataclasses.dataclass(frozen=True)
+class DecodingOptions:
+    """How to pick each new token, and the special ids decoding needs; checked when built.
+
+    Args:
+        strategy: one of `STRATEGIES`. Defaults to "greedy".
+        num_beams: int. Beam width for "beam". Defaults to 4.
+        length_penalty: float. GNMT alpha for "beam"; 0 ranks by log-probability
+            alone (so `num_beams=1` equals greedy). Defaults to 0.
+        top_k: int or None. For "top_k" (and optionally "top_p").
+        top_p: float in (0, 1] or None. For "top_p".
+        temperature: float > 0. Divides the logits before sampling. Defaults to 1.
+        seed: int, `numpy.random.SeedSequence` or None. Makes sampling reproducible.
+        start_token_id: int or None. The first decoder token of encoder-decoders.
+        end_token_id: int or None. A row stops at its first end token.
+        pad_token_id: int. Fills rows after their end. Defaults to 0.
+
+    Example:
+    ```python
+    DecodingOptions(strategy="top_p", top_p=0.9, seed=1, end_token_id=3)
+    ```
+    """
+
+    strategy: str = "greedy"
+    num_beams: int = 4
+    length_penalty: float = 0.0
+    top_k: int = None
+    top_p: float = None
+    temperature: float = 1.0
+    seed: object = None
+    start_token_id: int = None
+    end_token_id: int = None
+    pad_token_id: int = 0
+
+    def __post_init__(self):
+        check_choice("strategy", self.strategy, STRATEGIES)
+        if self.strategy == "beam":
+            check_positive_int("num_beams", self.num_beams)
+        if self.strategy == "top_k" or (self.strategy == "top_p" and self.top_k is not None):
+            check_positive_int("top_k", self.top_k)
+        if self.strategy == "top_p":
+            check_probability("top_p", self.top_p)
+        check_positive_float("temperature", self.temperature)
+
+    def check_token_ids(self, vocabulary_size):
+        """Raises `ValueError` for a special id outside `[0, vocabulary_size)`."""
+        for name in ("end_token_id", "pad_token_id", "start_token_id"):
+            token = getattr(self, name)
+            if token is not None and not 0 <= int(token) < vocabulary_size:
+                raise invalid_argument(name, f"a token id in [0, {vocabulary_size})", token)
+        return self
+
+
+@dataclasses.dataclass
+class PromptBuffer:
+    """Right-padded prompts with room for the new tokens: `tokens` and `forced` `[B, L]`, `lengths` `[B]`.
+
+    `forced` is True on prompt positions (kept, not sampled); `start` is where
+    decoding begins for the whole batch, the shortest prompt's end.
+    """
+
+    tokens: np.ndarray
+    forced: np.ndarray
+    lengths: np.ndarray
+
+    @property
+    def start(self):
+        return int(self.lengths.min())
+
+
+def decoded_positions(max_length, encoder):
+    """Positions a decoding loop fills: the cache size, plus the start token an encoder-decoder's target begins with."""
+    return max_length + 1 if encoder else max_length
+
+
+def prompt_buffer(inputs, max_new_tokens, options, max_length):
+    """The `PromptBuffer` for `inputs` and `max_new_tokens` more tokens, in at most `max_length` positions.
+
+    Encoder-decoders (`encoder_token_ids` in `inputs`) start every row with the
+    start token; causal LMs start from their right-padded `token_ids` (their
+    `padding_mask` tells each prompt's length).
+    """
     if "encoder_token_ids" in inputs:
+        if options.start_token_id is None:
+            raise ValueError("Encoder-decoder generation needs `start_token_id`, the token that starts every target.")
         batch = np.asarray(inputs["encoder_token_ids"]).shape[0]
-        prompt, lengths = np.full((batch, 1), start_token_id, "int32"), np.ones(batch, "int32")
+        prompt, lengths = np.full((batch, 1), options.start_token_id, "int32"), np.ones(batch, "int32")
     else:
         prompt = np.asarray(inputs["token_ids"], "int32")
-        lengths = np.asarray(inputs.get("padding_mask", np.ones_like(prompt))).sum(axis=1).astype("int32")
-    total = int(lengths.max()) + max_new_tokens
+        lengths = np.asarray(inputs.get("padding_mask", np.ones_like(prompt)), bool).sum(axis=1).astype("int32")
+        if np.any(lengths == 0):
+            raise ValueError("Every prompt needs at least one token; received an empty prompt.")
+    total = int(lengths.max()) + check_positive_int("max_new_tokens", max_new_tokens)
     if total > max_length:
         raise ValueError(
-            f"A prompt of {int(lengths.max())} tokens plus max_new_tokens={max_new_tokens} needs {total} "
-            f"positions; this bundle decodes at most {max_length}."
+            f"A prompt of {int(lengths.max())} tokens plus max_new_tokens={max_new_tokens} needs {total} positions, "
+            f"more than the {max_length} this model decodes; shorten the prompt or max_new_tokens."
         )
-    buffer = np.full((prompt.shape[0], total), pad_token_id, "int32")
-    forced = np.zeros(buffer.shape, bool)
+    tokens = np.full((prompt.shape[0], total), options.pad_token_id, "int32")
+    forced = np.zeros(tokens.shape, bool)
     for row, length in enumerate(lengths):
-        buffer[row, :length], forced[row, :length] = prompt[row, :length], True
-    return buffer, forced, lengths
+        tokens[row, :length], forced[row, :length] = prompt[row, :length], True
+    return PromptBuffer(tokens, forced, lengths)
 
 
 def start_state(backend, layout, inputs, batch):
@@ -74,23 +172,7 @@ def step(backend, layout, token_ids, state, index):
     return outputs["logits"], updated
 
 
-def generate(
-    backend,
-    layout,
-    inputs,
-    max_new_tokens,
-    max_length,
-    start_token_id=None,
-    end_token_id=None,
-    pad_token_id=0,
-    strategy="greedy",
-    num_beams=4,
-    length_penalty=0.0,
-    top_k=None,
-    top_p=None,
-    temperature=1.0,
-    seed=None,
-):
+def generate(backend, layout, inputs, max_new_tokens, max_length, options=DecodingOptions()):
     """Decodes `max_new_tokens` tokens per row; returns int32 `[B, max_new_tokens]` like `kzoo.generation.generate`.
 
     Args:
@@ -101,70 +183,30 @@ def generate(
         max_new_tokens: int. Tokens decoded per row.
         max_length: int. Positions the bundle decodes (the cache size, plus 1
             for the start token of encoder-decoders).
-        start_token_id, end_token_id, pad_token_id: special ids.
-        strategy: one of `STRATEGIES`. Defaults to "greedy".
-        num_beams: int. Beam width for "beam". Defaults to 4.
-        length_penalty: float. GNMT alpha for "beam". Defaults to 0.
-        top_k: int or None. For "top_k" (and optionally "top_p").
-        top_p: float in (0, 1]. For "top_p".
-        temperature: float > 0. Divides the logits before sampling.
-        seed: int or None. Seeds the sampling generator.
+        options: `DecodingOptions`. Defaults to greedy.
     """
-    check_options(strategy, num_beams, top_k, top_p, temperature)
-    buffer, forced, lengths = _prompt_buffer(inputs, max_new_tokens, start_token_id, pad_token_id, max_length)
-    if np.any(lengths == 0):
-        raise ValueError("Every prompt needs at least one token; received an empty prompt.")
-    batch, total = buffer.shape
+    prompt = prompt_buffer(inputs, max_new_tokens, options, max_length)
+    tokens, forced = prompt.tokens, prompt.forced
+    batch, total = tokens.shape
     state = start_state(backend, layout, inputs, batch)
-    start = int(lengths.min())
+    start = prompt.start
     if start > 1:
-        _, state = step(backend, layout, buffer[:, : start - 1], state, 0)
-    if strategy == "beam":
-        best = _beam_search(backend, layout, buffer, forced, state, start, lengths, int(num_beams),
-                            float(length_penalty), end_token_id)
-        return new_tokens(best, lengths, max_new_tokens, end_token_id, pad_token_id)
-    rng = np.random.default_rng(seed) if strategy != "greedy" else None
+        _, state = step(backend, layout, tokens[:, : start - 1], state, 0)
+    if options.strategy == "beam":
+        best = _beam_search(backend, layout, prompt, state, options)
+        return new_tokens(best, prompt.lengths, max_new_tokens, options)
+    rng = np.random.default_rng(options.seed) if options.strategy != "greedy" else None
     for index in range(start, total):
-        logits, state = step(backend, layout, buffer[:, index - 1 : index], state, index - 1)
-        if strategy == "greedy":
+        logits, state = step(backend, layout, tokens[:, index - 1 : index], state, index - 1)
+        if options.strategy == "greedy":
             chosen = logits[:, -1].argmax(-1).astype("int32")
         else:
-            chosen = sample(logits[:, -1], rng, top_k=top_k, top_p=top_p if strategy == "top_p" else None,
-                            temperature=temperature)
-        buffer[:, index] = np.where(forced[:, index], buffer[:, index], chosen)
-        if end_token_id is not None and _all_ended(buffer, forced, end_token_id):
+            chosen = sample(logits[:, -1], rng, top_k=options.top_k,
+                            top_p=options.top_p if options.strategy == "top_p" else None, temperature=options.temperature)
+        tokens[:, index] = np.where(forced[:, index], tokens[:, index], chosen)
+        if options.end_token_id is not None and _all_ended(tokens, forced, options.end_token_id):
             break
-    return new_tokens(buffer, lengths, max_new_tokens, end_token_id, pad_token_id)
-
-
-def check_options(strategy, num_beams, top_k, top_p, temperature):
-    """Raises `ValueError` for a bad decoding option, with the messages of `kzoo.generation.generate`."""
-    if strategy not in STRATEGIES:
-        raise ValueError(
-            f"Received an invalid value for argument `strategy`, expected one of {', '.join(STRATEGIES)}. "
-            f"Received: strategy={strategy!r}"
-        )
-    if strategy == "beam":
-        positive_int("num_beams", num_beams)
-    if strategy == "top_k" or (strategy == "top_p" and top_k is not None):
-        positive_int("top_k", top_k)
-    if strategy == "top_p" and (
-        isinstance(top_p, bool) or not isinstance(top_p, (int, float, np.floating)) or not 0.0 < top_p <= 1.0
-    ):
-        raise ValueError(f"Received an invalid value for argument `top_p`, expected a float in (0, 1]. Received: top_p={top_p!r}")
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.floating)) or not temperature > 0:
-        raise ValueError(
-            "Received an invalid value for argument `temperature`, expected a positive float. "
-            f"Received: temperature={temperature!r}"
-        )
-
-
-def positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(
-            f"Received an invalid value for argument `{name}`, expected a positive integer. Received: {name}={value!r}"
-        )
-    return int(value)
+    return new_tokens(tokens, prompt.lengths, max_new_tokens, options)
 
 
 def _top_indices(scores, k):
@@ -215,15 +257,17 @@ def _length_penalty(length, alpha):
     return np.power((np.float32(5.0) + np.asarray(length, "float32")) / np.float32(6.0), np.float32(alpha))
 
 
-def _beam_search(backend, layout, buffer, forced, state, start, lengths, num_beams, length_penalty, end_token_id):
-    """`kzoo.generation._beam_search` in numpy; returns the best sequence per row `[B, L]`.
+def _beam_search(backend, layout, prompt, state, options):
+    """`kzoo.generation`'s beam search in numpy; returns the best sequence per row `[B, L]`.
 
     Unfinished beams compete on log-probability; a beam that emits the end token
     moves to a finished set scored with the length penalty. At the end the
     unfinished beams join the finished set (scored the same way) and the best wins.
     """
+    buffer, forced, lengths = prompt.tokens, prompt.forced, prompt.lengths
+    length_penalty, end_token_id = float(options.length_penalty), options.end_token_id
     batch, total = buffer.shape
-    beams = num_beams
+    beams = int(options.num_beams)
     rows = np.arange(batch)[:, None]
     sequences = np.repeat(buffer, beams, axis=0).reshape(batch, beams, total)  # [B, K, L]
     log_probs = np.tile(np.array([[0.0] + [_NEGATIVE_INFINITY] * (beams - 1)], "float32"), (batch, 1))  # [B, K]
@@ -231,7 +275,7 @@ def _beam_search(backend, layout, buffer, forced, state, start, lengths, num_bea
     finished_scores = np.full((batch, beams), _NEGATIVE_INFINITY, "float32")
     state = {name: np.repeat(value, beams, axis=0) for name, value in state.items()}  # [B * K, ...]
     end = -1 if end_token_id is None else end_token_id
-    for index in range(start, total):
+    for index in range(prompt.start, total):
         flat = sequences.reshape(batch * beams, total)
         logits, state = step(backend, layout, flat[:, index - 1 : index], state, index - 1)
         vocabulary = logits.shape[-1]
@@ -271,14 +315,14 @@ def _all_ended(buffer, forced, end_token_id):
     return bool(np.all(np.any((buffer == end_token_id) & ~forced, axis=1)))
 
 
-def new_tokens(buffer, lengths, max_new_tokens, end_token_id, pad_token_id):
-    """Each row's first `max_new_tokens` tokens after its prompt, padded after its end token."""
-    rows = np.full((len(lengths), max_new_tokens), pad_token_id, "int32")
+def new_tokens(buffer, lengths, max_new_tokens, options):
+    """Each row's first `max_new_tokens` tokens after its prompt, `pad_token_id` after its end token."""
+    rows = np.full((len(lengths), max_new_tokens), options.pad_token_id, "int32")
     for row, length in enumerate(lengths):
-        taken = buffer[row, length : length + max_new_tokens]
+        taken = np.asarray(buffer[row, length : length + max_new_tokens])
         rows[row, : len(taken)] = taken
-    if end_token_id is not None:
-        ended = np.cumsum(rows == end_token_id, axis=1) > 0
+    if options.end_token_id is not None:
+        ended = np.cumsum(rows == options.end_token_id, axis=1) > 0
         after_end = np.concatenate([np.zeros_like(ended[:, :1]), ended[:, :-1]], axis=1)
-        rows = np.where(after_end, pad_token_id, rows)
+        rows = np.where(after_end, options.pad_token_id, rows)
     return rows

@@ -72,15 +72,15 @@ def _softmax(logits):
 
 def _translator(folder, tokenizer_dir, tokenizer):
     import kzoo
-    from export.bundle import export_bundle
+    from export.bundle import ExportOptions, export_bundle
 
     model = kzoo.create("transformer_tiny", vocabulary_size=tokenizer.vocabulary_size, max_sequence_length=32, num_layers=1)
     ids, mask = _pack(tokenizer.encode(TRANSLATION_TEXTS), tokenizer.start_id, tokenizer.end_id)
     source = {"encoder_token_ids": ids, "encoder_padding_mask": mask}
     special = _special(tokenizer)
-    export_bundle(model, folder, source, formats=("onnx", "tflite"), quantize=("fp32",), special_tokens=special,
+    export_bundle(model, folder, source, ExportOptions(formats=("onnx", "tflite"), quantize=("fp32",), special_tokens=special,
                   task={"name": "toy_numbers", "kind": "translation"}, tokenizer_dir=tokenizer_dir,
-                  max_new_tokens=6, max_length=TRANSLATOR_MAX_LENGTH)
+                  max_new_tokens=6, max_length=TRANSLATOR_MAX_LENGTH))
     tokens = {"start_token_id": tokenizer.start_id, "end_token_id": tokenizer.end_id, "pad_token_id": tokenizer.pad_id}
     greedy = model.generate(source, TRANSLATOR_MAX_LENGTH, **tokens)
     beam = model.generate(source, TRANSLATOR_MAX_LENGTH, strategy="beam", **BEAM, **tokens)
@@ -93,22 +93,22 @@ def _translator(folder, tokenizer_dir, tokenizer):
 
 def _classifier(folder, tokenizer_dir, tokenizer):
     import kzoo
-    from export.bundle import export_bundle
+    from export.bundle import ExportOptions, export_bundle
 
     model = kzoo.create("classifier_tiny", vocabulary_size=tokenizer.vocabulary_size, max_sequence_length=32, num_layers=1,
                         num_classes=len(CLASSIFICATION_LABELS))
     ids, mask = _pack(tokenizer.encode(CLASSIFICATION_TEXTS), tokenizer.start_id, tokenizer.end_id)
     inputs = {"token_ids": ids, "segment_ids": np.zeros_like(ids), "padding_mask": mask}
-    export_bundle(model, folder, inputs, formats=("onnx", "tflite"), quantize=("fp32",), special_tokens=_special(tokenizer),
+    export_bundle(model, folder, inputs, ExportOptions(formats=("onnx", "tflite"), quantize=("fp32",), special_tokens=_special(tokenizer),
                   task={"name": "toy_sentiment", "kind": "classification", "label_names": CLASSIFICATION_LABELS},
-                  tokenizer_dir=tokenizer_dir)
+                  tokenizer_dir=tokenizer_dir))
     probabilities = _softmax(model.predict(inputs, verbose=0))
     return {"texts": CLASSIFICATION_TEXTS, "probabilities": probabilities.tolist()}
 
 
 def _tagger(folder, tokenizer_dir, tokenizer):
     import kzoo
-    from export.bundle import export_bundle
+    from export.bundle import ExportOptions, export_bundle
 
     model = kzoo.create("tagger_tiny", vocabulary_size=tokenizer.vocabulary_size, max_sequence_length=32, num_layers=1,
                         num_tags=len(TAG_NAMES))
@@ -120,8 +120,8 @@ def _tagger(folder, tokenizer_dir, tokenizer):
         rows.append([i for p in pieces for i in p])
     ids, mask = _pack(rows, tokenizer.start_id, tokenizer.end_id)
     inputs = {"token_ids": ids, "segment_ids": np.zeros_like(ids), "padding_mask": mask}
-    export_bundle(model, folder, inputs, formats=("onnx", "tflite"), quantize=("fp32",), special_tokens=_special(tokenizer),
-                  task={"name": "toy_ner", "kind": "tagging", "label_names": TAG_NAMES}, tokenizer_dir=tokenizer_dir)
+    export_bundle(model, folder, inputs, ExportOptions(formats=("onnx", "tflite"), quantize=("fp32",), special_tokens=_special(tokenizer),
+                  task={"name": "toy_ner", "kind": "tagging", "label_names": TAG_NAMES}, tokenizer_dir=tokenizer_dir))
     probabilities = _softmax(model.predict(inputs, verbose=0))
     tags = [[TAG_NAMES[int(probabilities[r, 1 + s].argmax())] for s in row] for r, row in enumerate(starts)]
     return {"texts": TAGGING_TEXTS, "tags": tags, "token_ids": ids.tolist(), "probabilities": probabilities.tolist()}
@@ -129,14 +129,14 @@ def _tagger(folder, tokenizer_dir, tokenizer):
 
 def _lm(folder, tokenizer_dir, tokenizer):
     import kzoo
-    from export.bundle import export_bundle
+    from export.bundle import ExportOptions, export_bundle
 
     model = kzoo.create("causal_lm_tiny", vocabulary_size=tokenizer.vocabulary_size, max_sequence_length=64, num_layers=1)
     sample = _pack([tokenizer.encode(["the film was"])[0]] * 2, tokenizer.start_id, None)
-    export_bundle(model, folder, {"token_ids": sample[0], "padding_mask": sample[1]}, formats=("onnx", "tflite"),
+    export_bundle(model, folder, {"token_ids": sample[0], "padding_mask": sample[1]}, ExportOptions(formats=("onnx", "tflite"),
                   quantize=("fp32",), special_tokens=_special(tokenizer),
                   task={"name": "toy_text", "kind": "language_modeling"}, tokenizer_dir=tokenizer_dir,
-                  max_new_tokens=4, max_length=LM_MAX_LENGTH)
+                  max_new_tokens=4, max_length=LM_MAX_LENGTH))
     ids, mask = _pack(tokenizer.encode(LM_PROMPTS), tokenizer.start_id, None)
     tokens = model.generate({"token_ids": ids, "padding_mask": mask}, 32, end_token_id=tokenizer.end_id,
                             pad_token_id=tokenizer.pad_id)
@@ -147,15 +147,15 @@ def _lm(folder, tokenizer_dir, tokenizer):
 def _gru(folder, tokenizer_dir, tokenizer):
     """A GRU translator: its state comes from `encode`, and TFLite runs it with a static batch of 1."""
     import kzoo
-    from export.bundle import export_bundle
+    from export.bundle import ExportOptions, export_bundle
 
     model = kzoo.create("gru_tiny", vocabulary_size=tokenizer.vocabulary_size, embedding_dim=32, hidden_dim=32,
                         max_sequence_length=32)
     ids, mask = _pack(tokenizer.encode(TRANSLATION_TEXTS), tokenizer.start_id, tokenizer.end_id)
     source = {"encoder_token_ids": ids, "encoder_padding_mask": mask}
-    export_bundle(model, folder, source, formats=("onnx", "tflite"), quantize=("fp32",), special_tokens=_special(tokenizer),
+    export_bundle(model, folder, source, ExportOptions(formats=("onnx", "tflite"), quantize=("fp32",), special_tokens=_special(tokenizer),
                   task={"name": "toy_numbers", "kind": "translation"}, tokenizer_dir=tokenizer_dir,
-                  max_new_tokens=4, max_length=12)
+                  max_new_tokens=4, max_length=12))
     tokens = model.generate(source, 12, start_token_id=tokenizer.start_id, end_token_id=tokenizer.end_id,
                             pad_token_id=tokenizer.pad_id)
     return {"texts": TRANSLATION_TEXTS, "greedy_texts": [tokenizer.decode(row) for row in np.asarray(tokens)]}
@@ -164,12 +164,12 @@ def _gru(folder, tokenizer_dir, tokenizer):
 def _vit(folder, tokenizer_dir, tokenizer):
     """An image classifier: no tokenizer, `images` in."""
     import kzoo
-    from export.bundle import export_bundle
+    from export.bundle import ExportOptions, export_bundle
 
     model = kzoo.create("vit_tiny", num_layers=1, num_classes=3)
     images = np.random.default_rng(0).uniform(size=(5, 8, 8, 1)).astype("float32")
-    export_bundle(model, folder, {"images": images}, formats=("onnx", "tflite"), quantize=("fp32",),
-                  task={"name": "toy_digits", "kind": "image_classification", "label_names": ["zero", "one", "two"]})
+    export_bundle(model, folder, {"images": images}, ExportOptions(formats=("onnx", "tflite"), quantize=("fp32",),
+                  task={"name": "toy_digits", "kind": "image_classification", "label_names": ["zero", "one", "two"]}))
     return {"images": images.tolist(), "probabilities": _softmax(model.predict({"images": images}, verbose=0)).tolist()}
 
 

@@ -1,14 +1,21 @@
-"""Read a bundle's manifest.json and check every file it lists against its sha256.
+"""A bundle's manifest.json: reading it, checking every file it lists, finding an export's files.
 
 `export.bundle.export_bundle` records each file's sha256 and size; a bundle whose
 files are missing, changed or truncated is refused before any of them is loaded,
 with a message that names the file. File names that point outside the bundle
 folder (a tampered manifest) are refused too.
 
+Version 2 (written since the package re-cut) records, for every exported
+variant, its format, its precision and which file holds each part
+(`manifest["exports"]`), and always states the task kind, so no reader rebuilds
+a file name or guesses a task from a model family. Version-1 manifests are
+brought to that shape once, on reading (`upgrade_version_1`).
+
 Example:
 ```python
 manifest = read_manifest("saved_models/translator")
 verify_files("saved_models/translator", manifest)
+find_export(manifest, "onnx", "dynamic_int8")["parts"]   # {'encode': 'encoder_qint8.onnx', ...}
 ```
 """
 
@@ -17,15 +24,26 @@ import json
 import os
 from pathlib import Path
 
-from export.runtime.errors import BundleError
+from kzoo.runtime.errors import BundleError
 
 MANIFEST_FILE = "manifest.json"
-SUPPORTED_MANIFEST_VERSIONS = (1,)
+MANIFEST_VERSION = 2
+SUPPORTED_MANIFEST_VERSIONS = (1, 2)
 _BLOCK = 1 << 20
+# Version-1 manifests named no task kind when the exporter was given no task: the
+# family's kind, as that version's runtime inferred it. Read for old bundles only.
+_VERSION_1_FAMILY_KINDS = {
+    "TransformerSeq2Seq": "translation",
+    "GRUSeq2Seq": "translation",
+    "TextClassifier": "classification",
+    "TokenTagger": "tagging",
+    "CausalLM": "language_modeling",
+    "ViTClassifier": "image_classification",
+}
 
 
 def read_manifest(bundle):
-    """The parsed manifest.json of the bundle folder `bundle`; raises `BundleError` when unreadable."""
+    """The parsed manifest.json of the bundle folder `bundle` (in the version-2 shape); raises `BundleError`."""
     folder = Path(os.fspath(bundle))
     path = folder / MANIFEST_FILE
     if not folder.is_dir():
@@ -46,10 +64,42 @@ def read_manifest(bundle):
             f"Bundle file {MANIFEST_FILE} in {folder} has manifest_version={version!r}; this runtime reads "
             f"version {', '.join(map(str, SUPPORTED_MANIFEST_VERSIONS))}."
         )
+    return upgrade_version_1(manifest) if version == 1 else manifest
+
+
+def upgrade_version_1(manifest):
+    """A version-1 manifest in the version-2 shape: `exports` from the parity reports, the task kind stated."""
+    manifest = dict(manifest)
+    task = dict(manifest.get("task") or {})
+    task.setdefault("kind", _VERSION_1_FAMILY_KINDS.get(manifest.get("family")))
+    onnx_parts = list((manifest.get("onnx_parts") or {}))
+    signatures = list(manifest.get("signatures") or {})
+    exports = {}
+    for variant, report in (manifest.get("parity") or {}).get("variants", {}).items():
+        files = report.get("files") or []
+        if variant == "savedmodel":
+            exports[variant] = {"format": "savedmodel", "precision": "fp32", "parts": {p: "savedmodel" for p in signatures}}
+        elif variant.startswith("tflite_") and files:
+            exports[variant] = {"format": "tflite", "precision": variant[len("tflite_"):],
+                                "parts": {part: files[0] for part in signatures}}
+        elif variant.startswith("onnx") and len(files) == len(onnx_parts):
+            # Version 1 listed an ONNX variant's files in the order of its `onnx_parts`.
+            exports[variant] = {"format": "onnx", "precision": "fp32" if variant == "onnx" else variant[len("onnx_"):],
+                                "parts": dict(zip(onnx_parts, files))}
+    manifest.update(task=task, exports=exports, manifest_version=MANIFEST_VERSION)
     return manifest
 
 
+def find_export(manifest, export_format, precision):
+    """The `exports` entry of `export_format` ("onnx", "tflite", "savedmodel") at `precision`, or None."""
+    for entry in (manifest.get("exports") or {}).values():
+        if entry.get("format") == export_format and entry.get("precision") == precision:
+            return entry
+    return None
+
+
 def file_sha256(path):
+    """Hex sha256 of the file at `path`, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(_BLOCK), b""):

@@ -1,14 +1,13 @@
 """`BundleModel`: a kzoo bundle served from ONNX Runtime or LiteRT, text in, text out, no TensorFlow.
 
-`export.runtime.load(bundle)` returns one. It reads `manifest.json`, checks every
+`kzoo.runtime.load(bundle)` returns one. It reads `manifest.json`, checks every
 file the manifest lists against its sha256 (a missing or changed file refuses to
 load, naming the file), loads the TF-free tokenizer from `tokenizer/`, and creates
 the backend once: its sessions are reused by every call, and every method can be
 called from several threads at once (ONNX Runtime sessions are thread-safe; the
 LiteRT backend serialises its interpreter with a lock; nothing else is mutable).
 
-What a bundle offers follows its task kind (`manifest["task"]["kind"]`, else the
-model family):
+What a bundle offers follows its task kind (`manifest["task"]["kind"]`):
 
 | kind                   | method       | input                          | output                                   |
 |------------------------|--------------|--------------------------------|------------------------------------------|
@@ -23,15 +22,17 @@ methods, `predict(inputs)` (one forward pass) and `generate_ids(inputs, ...)` (t
 decoding loop) take packed id arrays, so a bundle without a tokenizer is usable too.
 
 Texts are tokenized, packed as `[start] + tokens + [end]` (the prompt of a causal LM
-as `[start] + tokens`), like the training pipelines of `kzoo.data`, right-padded to
-the longest row of the batch, run in chunks of `batch_size` rows, and decoded back
-to text. Inputs longer than the bundle takes are truncated, as the pipelines do;
-with `truncate=False` they raise `InputTooLongError` instead (the HTTP server uses
-that to answer with the limit's name).
+as `[start] + tokens`) by `kzoo.runtime.packing`, as the training pipelines of
+`kzoo.data` pack them, right-padded to the longest row of the batch, run in chunks
+of `batch_size` rows, and decoded back to text. Inputs longer than the bundle takes
+are truncated, as the pipelines do; with `truncate=False` they raise
+`InputTooLongError` instead (the HTTP server uses that to answer with the limit's
+name). The decoding methods take the caller's fields of `DecodingOptions`
+(`DECODING_ARGUMENTS`) as keyword arguments.
 
-Optional manifest fields this reads (written by the caller of `export_bundle`):
+Manifest fields this reads besides the files and exports:
 
-- `task.kind`: one of the kinds above (else inferred from `family`).
+- `task.kind`: one of the kinds above.
 - `task.label_names`: class names (classification) or tag names (tagging); without
   them labels are the ids as strings.
 - `max_sequence_length` (top level): the longest input (the source, for
@@ -41,25 +42,26 @@ Optional manifest fields this reads (written by the caller of `export_bundle`):
 
 Example:
 ```python
-from export.runtime import load
+from kzoo.runtime import load
 translator = load("saved_models/translator", backend="onnx", threads=2)
 translator.translate(["three hundred and forty-seven"], strategy="beam", num_beams=4)
 ```
 """
 
+import dataclasses
 import os
 from pathlib import Path
 
 import numpy as np
 
-from export.runtime import decoding
-from export.runtime.errors import BundleError, InputTooLongError, UnsupportedTaskError
-from export.runtime.manifest import read_manifest, verify_files
+from kzoo.runtime import decoding
+from kzoo.runtime.backends import BACKENDS, open_backend
+from kzoo.runtime.errors import BundleError, InputTooLongError, UnsupportedTaskError
+from kzoo.runtime.manifest import MANIFEST_FILE, find_export, read_manifest, verify_files
+from kzoo.runtime.packing import pack_batch
+from kzoo.runtime.validation import check_choice, check_positive_int, check_texts
 
-BACKENDS = ("onnx", "tflite")
-ONNX_VARIANTS = ("fp32", "dynamic_int8")
-TFLITE_VARIANTS = ("fp32", "fp16", "dynamic_int8", "int8")
-TASK_KINDS = ("translation", "classification", "tagging", "language_modeling", "image_classification")
+VARIANTS = {"onnx": ("fp32", "dynamic_int8"), "tflite": ("fp32", "fp16", "dynamic_int8", "int8")}
 # The method each task kind offers.
 TASK_METHODS = {
     "translation": "translate",
@@ -68,24 +70,11 @@ TASK_METHODS = {
     "tagging": "tag",
     "language_modeling": "generate",
 }
-# The task kind of each model family when the manifest's task has none.
-FAMILY_KINDS = {
-    "TransformerSeq2Seq": "translation",
-    "GRUSeq2Seq": "translation",
-    "TextClassifier": "classification",
-    "TokenTagger": "tagging",
-    "CausalLM": "language_modeling",
-    "ViTClassifier": "image_classification",
-}
+TASK_KINDS = tuple(TASK_METHODS)
+FORMAT_NAMES = {"onnx": "ONNX", "tflite": "TFLite"}
 TOKENIZER_DIR = "tokenizer"
-
-
-def _check_texts(name, texts):
-    if isinstance(texts, (str, bytes)) or not isinstance(texts, (list, tuple)) or not all(isinstance(t, str) for t in texts):
-        raise TypeError(
-            f"Received an invalid value for argument `{name}`, expected a list of str. Received: {name}={texts!r:.80}"
-        )
-    return list(texts)
+# What a caller chooses of `DecodingOptions`; the special ids come from the bundle.
+DECODING_ARGUMENTS = ("strategy", "num_beams", "length_penalty", "top_k", "top_p", "temperature", "seed")
 
 
 def _config_max_sequence_length(path):
@@ -149,30 +138,19 @@ class BundleModel:
     """
 
     def __init__(self, path, backend="onnx", variant=None, threads=None, optimization="all", batch_size=32):
-        if backend not in BACKENDS:
-            raise ValueError(
-                f"Received an invalid value for argument `backend`, expected one of {', '.join(BACKENDS)}. "
-                f"Received: backend={backend!r}"
-            )
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(
-                f"Received an invalid value for argument `batch_size`, expected a positive integer. Received: batch_size={batch_size!r}"
-            )
-        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads <= 0):
-            raise ValueError(
-                f"Received an invalid value for argument `threads`, expected a positive integer or None. Received: threads={threads!r}"
-            )
+        check_choice("backend", backend, BACKENDS)
+        self.batch_size = check_positive_int("batch_size", batch_size)
+        check_positive_int("threads", threads, allow_none=True)
         self.path = Path(os.fspath(path))
         self.manifest = read_manifest(self.path)
         verify_files(self.path, self.manifest)
         self.backend_name = backend
-        self.batch_size = batch_size
         self.family = self.manifest.get("family")
         self.task = dict(self.manifest.get("task") or {})
-        self.kind = self.task.get("kind") or FAMILY_KINDS.get(self.family)
+        self.kind = self.task.get("kind")
         if self.kind is not None and self.kind not in TASK_KINDS:
             raise BundleError(
-                f"Bundle file manifest.json has task kind {self.kind!r}; this runtime serves {', '.join(TASK_KINDS)}."
+                f"Bundle file {MANIFEST_FILE} has task kind {self.kind!r}; this runtime serves {', '.join(TASK_KINDS)}."
             )
         self.tasks = (TASK_METHODS[self.kind],) if self.kind else ()
         self.layout = self.manifest.get("decoding")
@@ -202,14 +180,14 @@ class BundleModel:
         if names is None:
             return None
         if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
-            raise BundleError(f"Bundle file manifest.json has task.label_names={names!r:.80}; expected a list of str.")
+            raise BundleError(f"Bundle file {MANIFEST_FILE} has task.label_names={names!r:.80}; expected a list of str.")
         return list(names)
 
     def _load_tokenizer(self):
         folder = self.path / TOKENIZER_DIR
         if not folder.is_dir():
             return None
-        from export.runtime.tokenizers import load_tokenizer
+        from kzoo.runtime.tokenizers import load_tokenizer
 
         try:
             return load_tokenizer(folder)
@@ -220,67 +198,36 @@ class BundleModel:
         """The manifest's special ids, completed by the tokenizer's; they must agree."""
         special = {key: int(value) for key, value in (self.manifest.get("special_tokens") or {}).items()}
         if self.tokenizer is not None:
-            own = {
-                "pad": self.tokenizer.pad_id, "unknown": self.tokenizer.unknown_id, "start": self.tokenizer.start_id,
-                "end": self.tokenizer.end_id, "mask": self.tokenizer.mask_id,
-            }
-            for name, value in own.items():
+            for name, value in self.tokenizer.special_ids.items():
                 if special.setdefault(name, value) != value:
                     raise BundleError(
-                        f"Bundle file manifest.json has special_tokens.{name}={special[name]}, but the tokenizer in "
+                        f"Bundle file {MANIFEST_FILE} has special_tokens.{name}={special[name]}, but the tokenizer in "
                         f"{TOKENIZER_DIR}/ uses {value}; the bundle was exported with the wrong special tokens."
                     )
         special.setdefault("pad", 0)
         return special
 
     def _create_backend(self, backend, variant, threads, optimization):
-        from export.runtime.backends import OnnxBackend, TFLiteBackend
-
-        variants = self.manifest.get("parity", {}).get("variants", {})
-        if backend == "onnx":
-            variant = variant or "fp32"
-            if variant not in ONNX_VARIANTS:
-                raise ValueError(
-                    f"Received an invalid value for argument `variant`, expected one of {', '.join(ONNX_VARIANTS)} for "
-                    f"backend='onnx'. Received: variant={variant!r}"
-                )
-            parts = dict(self.manifest.get("onnx_parts") or {})
-            if not parts:
-                raise BundleError(f"The bundle {self.path} has no ONNX export; {self._available(variants)}.")
-            if variant == "dynamic_int8":
-                report = variants.get("onnx_dynamic_int8")
-                if report is None:
-                    raise BundleError(f"The bundle {self.path} has no ONNX dynamic_int8 export; {self._available(variants)}.")
-                suffix = f"_{report['weight_type'].lower()}.onnx"
-                parts = {part: filename.replace(".onnx", suffix) for part, filename in parts.items()}
-            self._check_listed(parts.values())
-            try:
-                files = {part: self.path / filename for part, filename in parts.items()}
-                return variant, OnnxBackend(files, threads=threads, optimization=optimization)
-            except ImportError:
-                raise ImportError("backend='onnx' needs ONNX Runtime: pip install onnxruntime") from None
         variant = variant or "fp32"
-        if variant not in TFLITE_VARIANTS:
+        if variant not in VARIANTS[backend]:
             raise ValueError(
-                f"Received an invalid value for argument `variant`, expected one of {', '.join(TFLITE_VARIANTS)} for "
-                f"backend='tflite'. Received: variant={variant!r}"
+                f"Received an invalid value for argument `variant`, expected one of {', '.join(VARIANTS[backend])} for "
+                f"backend={backend!r}. Received: variant={variant!r}"
             )
-        filename = f"model_{variant}.tflite"
-        if f"tflite_{variant}" not in variants or filename not in self.manifest["files"]:
-            raise BundleError(f"The bundle {self.path} has no TFLite {variant} export ({filename}); {self._available(variants)}.")
-        try:
-            return variant, TFLiteBackend(self.path / filename, threads=threads)
-        except ImportError:
-            raise ImportError("backend='tflite' needs LiteRT: pip install ai-edge-litert") from None
-
-    def _available(self, variants):
-        names = sorted(v for v in variants if v.startswith(("onnx", "tflite_")))
-        return f"it has {', '.join(names)}" if names else "it has no ONNX or TFLite export"
-
-    def _check_listed(self, filenames):
-        for filename in filenames:
+        entry = find_export(self.manifest, backend, variant)
+        if entry is None:
+            raise BundleError(
+                f"The bundle {self.path} has no {FORMAT_NAMES[backend]} {variant} export; {self._available()}."
+            )
+        for filename in sorted(set(entry["parts"].values())):
             if filename not in self.manifest["files"]:
-                raise BundleError(f"Bundle file {filename} is not listed in manifest.json; refusing to load an unchecked file.")
+                raise BundleError(f"Bundle file {filename} is not listed in {MANIFEST_FILE}; refusing to load an unchecked file.")
+        return variant, open_backend(self.path, entry, threads=threads, optimization=optimization)
+
+    def _available(self):
+        names = sorted(f"{FORMAT_NAMES[e['format']]} {e['precision']}" for e in self.manifest.get("exports", {}).values()
+                       if e.get("format") in FORMAT_NAMES)
+        return f"it has {', '.join(names)}" if names else "it has no ONNX or TFLite export"
 
     def _check_kind_fits_graphs(self):
         needs = {
@@ -292,7 +239,7 @@ class BundleModel:
         }
         if self.kind is not None and not needs[self.kind]:
             raise BundleError(
-                f"Bundle file manifest.json says task kind {self.kind!r}, which a {self.family} export cannot serve."
+                f"Bundle file {MANIFEST_FILE} says task kind {self.kind!r}, which a {self.family} export cannot serve."
             )
 
     def _serving_inputs(self):
@@ -324,21 +271,10 @@ class BundleModel:
         return [slice(start, min(start + size, count)) for start in range(0, count, size)]
 
     def _pack(self, id_lists, limit, end=True):
-        """`[start] + ids + [end]`, cut to `limit`, per row, right-padded to the longest: (token_ids, padding_mask) int32."""
-        head = [self.special_tokens["start"]] if self.special_tokens.get("start") is not None else []
-        tail = [self.special_tokens["end"]] if end and self.special_tokens.get("end") is not None else []
-        rows = []
-        for ids in id_lists:
-            ids = list(ids)[: max(0, limit - len(head) - len(tail))] if limit else list(ids)
-            rows.append(head + ids + tail)
-        pad_id = self.special_tokens["pad"]
-        width = max(len(row) for row in rows)
-        token_ids = np.full((len(rows), width), pad_id, "int32")
-        padding_mask = np.zeros((len(rows), width), "int32")
-        for index, row in enumerate(rows):
-            token_ids[index, : len(row)] = row
-            padding_mask[index, : len(row)] = 1
-        return token_ids, padding_mask
+        """`[start] + ids + [end]`, cut to `limit`, right-padded to the longest row: (token_ids, padding_mask) int32."""
+        return pack_batch(id_lists, start_id=self.special_tokens.get("start"),
+                          end_id=self.special_tokens.get("end") if end else None,
+                          pad_id=self.special_tokens["pad"], max_length=limit)
 
     def _check_lengths(self, id_lists, limit, extra, truncate, limit_name="max_sequence_length", note=""):
         if truncate or not limit:
@@ -379,8 +315,32 @@ class BundleModel:
             return {}
         return {key: np.concatenate([o[key] for o in outputs]) for key in outputs[0]}
 
-    def generate_ids(self, inputs, max_new_tokens=None, strategy="greedy", num_beams=4, length_penalty=0.0, top_k=None,
-                     top_p=None, temperature=1.0, seed=None):
+    def decoding_options(self, **choices):
+        """`DecodingOptions` for this bundle: its special ids, and the `DECODING_ARGUMENTS` given.
+
+        Example: `model.decoding_options(strategy="beam", num_beams=4)`.
+        """
+        unknown = sorted(set(choices) - set(DECODING_ARGUMENTS))
+        if unknown:
+            raise TypeError(
+                f"Received an invalid argument {', '.join(unknown)}; the decoding methods take "
+                f"{', '.join(DECODING_ARGUMENTS)}."
+            )
+        return decoding.DecodingOptions(
+            start_token_id=self.special_tokens.get("start"), end_token_id=self.special_tokens.get("end"),
+            pad_token_id=self.special_tokens["pad"], **choices,
+        )
+
+    def _check_max_new_tokens(self, max_new_tokens, limit):
+        check_positive_int("max_new_tokens", max_new_tokens)
+        if max_new_tokens + 1 > limit:
+            raise ValueError(
+                f"Received an invalid value for argument `max_new_tokens`, expected at most {limit - 1} (this bundle "
+                f"decodes {self.max_length} positions). Received: max_new_tokens={max_new_tokens}"
+            )
+        return max_new_tokens
+
+    def generate_ids(self, inputs, max_new_tokens=None, **choices):
         """The decoding loop over packed ids; returns int32 `[B, max_new_tokens]` like the Keras model's `generate`.
 
         Args:
@@ -388,78 +348,66 @@ class BundleModel:
                 or `{"token_ids", "padding_mask"}` (causal LMs, right-padded prompts).
             max_new_tokens: int or None. Defaults to the bundle's `max_length`
                 (encoder-decoders) or 32 (causal LMs, at most `max_length - 1`).
-            The other arguments are those of `translate`.
+            **choices: `DECODING_ARGUMENTS` (strategy, num_beams, length_penalty,
+                top_k, top_p, temperature, seed), as in `translate`.
         """
         if not self.generative:
             raise UnsupportedTaskError(f"This bundle's task is {self.kind or 'unknown'} ({self.family}); it does not decode.")
         if max_new_tokens is None:
             max_new_tokens = self.max_length if self.seq2seq else min(32, self.max_length - 1)
-        decoding.positive_int("max_new_tokens", max_new_tokens)
-        decoding.check_options(strategy, num_beams, top_k, top_p, temperature)
-        limit = self.max_length + 1 if self.seq2seq else self.max_length
-        if max_new_tokens + 1 > limit:
-            raise ValueError(
-                f"Received an invalid value for argument `max_new_tokens`, expected at most {limit - 1} (this bundle "
-                f"decodes {self.max_length} positions). Received: max_new_tokens={max_new_tokens}"
-            )
+        options = self.decoding_options(**choices)
+        limit = decoding.decoded_positions(self.max_length, self.seq2seq)
+        self._check_max_new_tokens(max_new_tokens, limit)
         keys = ("encoder_token_ids", "encoder_padding_mask") if self.seq2seq else ("token_ids", "padding_mask")
         inputs = {key: np.asarray(inputs[key], "int32") for key in keys}
         count = len(inputs[keys[0]])
-        rows = num_beams if strategy == "beam" else 1
-        options = dict(
-            start_token_id=self.special_tokens.get("start"), end_token_id=self.special_tokens.get("end"),
-            pad_token_id=self.special_tokens["pad"], strategy=strategy, num_beams=num_beams,
-            length_penalty=length_penalty, top_k=top_k, top_p=top_p, temperature=temperature,
-        )
+        chunks = self._chunks(count, options.num_beams if options.strategy == "beam" else 1)
         # One seed sequence per call, spawned per chunk: chunks draw independent numbers, the call is reproducible.
-        seeds = np.random.SeedSequence(seed).spawn(max(1, -(-count // max(1, self.batch_size // rows))))
+        seeds = np.random.SeedSequence(options.seed).spawn(max(1, len(chunks))) if options.seed is not None else None
         results = []
-        for part, chunk_seed in zip(self._chunks(count, rows), seeds):
+        for index, part in enumerate(chunks):
             chunk = {key: value[part] for key, value in inputs.items()}
             width = max(1, int(chunk[keys[1]].sum(1).max()))  # Right padding beyond the chunk's longest row is dropped.
             chunk = {key: value[:, :width] for key, value in chunk.items()}
-            results.append(decoding.generate(self.backend, self.layout, chunk, max_new_tokens, limit,
-                                             seed=chunk_seed if seed is not None else None, **options))
+            chunk_options = dataclasses.replace(options, seed=seeds[index]) if seeds else options
+            results.append(decoding.generate(self.backend, self.layout, chunk, max_new_tokens, limit, chunk_options))
         return np.concatenate(results) if results else np.zeros((0, max_new_tokens), "int32")
 
     # ------------------------------------------------------------------ text methods
 
-    def translate(self, texts, max_new_tokens=None, strategy="greedy", num_beams=4, length_penalty=0.0, top_k=None,
-                  top_p=None, temperature=1.0, seed=None, truncate=True):
+    def translate(self, texts, max_new_tokens=None, truncate=True, **choices):
         """Translates each text; returns a list of str.
 
         Args:
             texts: list of str.
             max_new_tokens: int or None. Most target tokens (the end token
                 included). Defaults to the bundle's `max_length`.
-            strategy: "greedy", "beam", "top_k" or "top_p". Defaults to "greedy".
-            num_beams: int. Beam width. Defaults to 4.
-            length_penalty: float. GNMT alpha for beam search. Defaults to 0.
-            top_k: int or None. For "top_k" (and optionally "top_p").
-            top_p: float in (0, 1] or None. For "top_p".
-            temperature: float > 0. Divides the logits before sampling. Defaults to 1.
-            seed: int or None. Makes sampling reproducible.
             truncate: bool. Cut sources longer than `max_sequence_length`
                 (True, as training did) or raise `InputTooLongError` (False).
+            **choices: how to decode (`DECODING_ARGUMENTS`):
+                strategy: "greedy", "beam", "top_k" or "top_p". Defaults to "greedy".
+                num_beams: int. Beam width. Defaults to 4.
+                length_penalty: float. GNMT alpha for beam search. Defaults to 0.
+                top_k: int or None. For "top_k" (and optionally "top_p").
+                top_p: float in (0, 1] or None. For "top_p".
+                temperature: float > 0. Divides the logits before sampling. Defaults to 1.
+                seed: int or None. Makes sampling reproducible.
 
         Example: `model.translate(["forty-two"], strategy="beam", num_beams=4)`.
         """
         self._require("translate")
         self._require_tokenizer("translate")
-        texts = _check_texts("texts", texts)
+        texts = check_texts("texts", texts)
         if not texts:
             return []
         ids = self.tokenizer.encode(texts)
         self._check_lengths(ids, self.max_sequence_length, 2, truncate)
         token_ids, padding_mask = self._pack(ids, self.max_sequence_length)
-        tokens = self.generate_ids(
-            {"encoder_token_ids": token_ids, "encoder_padding_mask": padding_mask}, max_new_tokens, strategy, num_beams,
-            length_penalty, top_k, top_p, temperature, seed,
-        )
-        return [self.tokenizer.decode(row) for row in tokens]
+        tokens = self.generate_ids({"encoder_token_ids": token_ids, "encoder_padding_mask": padding_mask}, max_new_tokens,
+                                   **choices)
+        return self.tokenizer.decode_batch(tokens)
 
-    def generate(self, prompt, max_new_tokens=32, strategy="greedy", num_beams=4, length_penalty=0.0, top_k=None,
-                 top_p=None, temperature=1.0, seed=None, truncate=True):
+    def generate(self, prompt, max_new_tokens=32, truncate=True, **choices):
         """Continues a prompt (or each of a list of prompts); returns the new text only.
 
         The prompt is `[start] + tokens`; decoding stops at the end token or after
@@ -469,30 +417,25 @@ class BundleModel:
         Args:
             prompt: str or list of str.
             max_new_tokens: int. Defaults to 32 (at most `max_length - 1`).
-            The other arguments are those of `translate`.
+            truncate: bool. As in `translate`.
+            **choices: how to decode, as in `translate`.
 
         Example: `model.generate("The module", max_new_tokens=20, strategy="top_p", top_p=0.9, seed=0)`.
         """
         self._require("generate")
         self._require_tokenizer("generate")
         single = isinstance(prompt, str)
-        prompts = [prompt] if single else _check_texts("prompt", prompt)
+        prompts = [prompt] if single else check_texts("prompt", prompt)
         if not prompts:
             return []
-        decoding.positive_int("max_new_tokens", max_new_tokens)
-        if max_new_tokens + 1 > self.max_length:
-            raise ValueError(
-                f"Received an invalid value for argument `max_new_tokens`, expected at most {self.max_length - 1} (this "
-                f"bundle decodes {self.max_length} positions). Received: max_new_tokens={max_new_tokens}"
-            )
+        self._check_max_new_tokens(max_new_tokens, self.max_length)
         room = self.max_length - max_new_tokens
         ids = self.tokenizer.encode(prompts)
         self._check_lengths(ids, room, 1, truncate, "max_length", f" minus max_new_tokens={max_new_tokens}")
         ids = [row[len(row) - (room - 1):] if len(row) > room - 1 else row for row in ids]  # Keep the latest context.
         token_ids, padding_mask = self._pack(ids, None, end=False)
-        tokens = self.generate_ids({"token_ids": token_ids, "padding_mask": padding_mask}, max_new_tokens, strategy,
-                                   num_beams, length_penalty, top_k, top_p, temperature, seed)
-        texts = [self.tokenizer.decode(row) for row in tokens]
+        tokens = self.generate_ids({"token_ids": token_ids, "padding_mask": padding_mask}, max_new_tokens, **choices)
+        texts = self.tokenizer.decode_batch(tokens)
         return texts[0] if single else texts
 
     def classify(self, inputs, truncate=True):
@@ -516,7 +459,7 @@ class BundleModel:
             logits = self.predict({"images": images})["logits"]
         else:
             self._require_tokenizer("classify")
-            texts = _check_texts("texts", inputs)
+            texts = check_texts("texts", inputs)
             if not texts:
                 return []
             ids = self.tokenizer.encode(texts)
@@ -565,8 +508,8 @@ class BundleModel:
         self._require("tag")
         self._require_tokenizer("tag")
         if isinstance(texts, (str, bytes)) or not isinstance(texts, (list, tuple)):
-            _check_texts("texts", texts)
-        words = [text.split() if isinstance(text, str) else _check_texts("texts", text) for text in texts]
+            check_texts("texts", texts)
+        words = [text.split() if isinstance(text, str) else check_texts("texts", text) for text in texts]
         if not words:
             return []
         encoded = [self.tokenizer.encode_words(row) for row in words]

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from export.runtime import decoding, load
-from tests.export.runtime import bundles as test_bundles
+from kzoo.runtime import decoding, load
+from tests.runtime import bundles as test_bundles
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,8 @@ def test_beam_search_ranks_finished_hypotheses_with_the_length_penalty():
     prompt = {"token_ids": np.array([[1]]), "padding_mask": np.array([[1]])}
 
     def run(**options):
-        return decoding.generate(backend, layout, prompt, 3, 4, end_token_id=2, **options)[0].tolist()
+        options = decoding.DecodingOptions(end_token_id=2, **options)
+        return decoding.generate(backend, layout, prompt, 3, 4, options)[0].tolist()
 
     assert run() == [3, 2, 0]  # greedy: a (0.6), then end (first of a tie)
     # Log-probabilities alone: [end] (0.4) beats [a, end] (0.3).
@@ -110,7 +111,7 @@ def test_beam_search_ranks_finished_hypotheses_with_the_length_penalty():
         (dict(strategy="beam", num_beams=0), "expected a positive integer. Received: num_beams=0"),
         (dict(strategy="top_k"), "expected a positive integer. Received: top_k=None"),
         (dict(strategy="top_p", top_p=1.5), r"expected a float in \(0, 1\]. Received: top_p=1.5"),
-        (dict(temperature=0.0), "expected a positive float. Received: temperature=0.0"),
+        (dict(temperature=0.0), "expected a positive number. Received: temperature=0.0"),
     ],
 )
 def test_bad_decoding_options_fail_with_one_sentence(translator, options, match):

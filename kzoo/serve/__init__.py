@@ -1,0 +1,20 @@
+"""kzoo.serve: the HTTP server over a bundle (FastAPI + uvicorn on top of `kzoo.runtime`, no TensorFlow).
+
+| module | what |
+|---|---|
+| `app` | `create_app(model)`: the /v1/ task routes, /v1/model, /healthz, the error answers |
+| `guard` | ASGI middleware: bearer token, body size, UTF-8, before any parsing |
+| `schemas` | the request and response schemas (pydantic) |
+| `client_error` | `ClientError` and the JSON error body |
+| `command` | `kzoo serve` / `python -m kzoo.serve`: arguments, loading, uvicorn |
+
+Example:
+```
+python -m kzoo.serve saved_models/translator --port 8000
+```
+"""
+
+from kzoo.serve.app import DEFAULT_LIMITS, TASK_ROUTES, create_app
+from kzoo.serve.command import add_serve_arguments, main, run_from_args
+
+__all__ = ["DEFAULT_LIMITS", "TASK_ROUTES", "add_serve_arguments", "create_app", "main", "run_from_args"]

@@ -1,0 +1,235 @@
+"""`create_app(model)`: the HTTP API over a loaded bundle (FastAPI, no TensorFlow).
+
+Endpoints (OpenAPI docs at `/docs`, schema at `/openapi.json`):
+
+- `POST /v1/translate`, `/v1/classify`, `/v1/tag` or `/v1/generate`: the one the
+  bundle's task offers (see `kzoo.runtime.BundleModel`); the body is a JSON
+  object, e.g. `{"texts": ["forty-two"], "strategy": "beam"}`, the answer is what
+  the runtime returns for the same inputs.
+- `GET /v1/model`: the bundle's manifest.
+- `GET /healthz`: `{"status": "ok", "task": ..., "in_flight": n}` once the bundle is
+  loaded (`in_flight`: `/v1/` requests being handled, e.g. to watch a drain).
+
+With an API key every
+`/v1/` request needs `Authorization: Bearer <key>`; `/healthz` and the docs stay
+open. Limits on the request body size, the batch size, the characters per text,
+the tokens per text (the bundle's own `max_sequence_length`), `max_new_tokens` and
+`num_beams` are each answered with a 413 whose JSON names the limit. Every client
+mistake gets a 4xx JSON answer `{"error": "<one sentence>"}` (plus `"limit"` for a
+limit): 400 empty body, invalid JSON or non-UTF-8 bytes; 401 missing or wrong
+token; 404 unknown task; 405 wrong method; 413 a limit; 422 wrong types, empty
+strings or bad options. A 500 means a bug. Bodies are read as JSON whatever their
+Content-Type says.
+
+Inference runs in worker threads (`concurrency`, default the CPU count) over one
+shared `BundleModel`, whose ONNX Runtime sessions are created once.
+`kzoo.serve.command` runs the app with uvicorn (`kzoo serve`).
+
+Example:
+```python
+app = create_app(load("saved_models/translator"), api_key="secret")
+uvicorn.run(app, host="127.0.0.1", port=8000)
+```
+"""
+
+import functools
+import logging
+import os
+
+from kzoo.runtime import InputTooLongError, UnsupportedTaskError
+from kzoo.serve.client_error import ClientError, error_body
+from kzoo.serve.guard import Guard
+from kzoo.serve.schemas import schemas as build_schemas
+
+DEFAULT_LIMITS = {
+    "max_body_bytes": 1 << 20,
+    "max_batch_size": 32,
+    "max_text_chars": 4096,
+    "max_num_beams": 8,
+}
+TASK_ROUTES = {"translate": "translation", "classify": "classification", "tag": "tagging", "generate": "language_modeling"}
+logger = logging.getLogger("kzoo.serve")
+
+
+def _check_texts(name, texts, limits):
+    if len(texts) > limits["max_batch_size"]:
+        raise ClientError(413, f"{len(texts)} items exceed max_batch_size={limits['max_batch_size']}; split the batch.",
+                           "max_batch_size")
+    for index, text in enumerate(texts):
+        if not text.strip():
+            raise ClientError(422, f"{name}[{index}] is empty; send non-empty strings.")
+        if len(text) > limits["max_text_chars"]:
+            raise ClientError(413, f"{name}[{index}] has {len(text)} characters, more than max_text_chars="
+                               f"{limits['max_text_chars']}.", "max_text_chars")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ClientError(422, f"{name}[{index}] is not valid Unicode (it holds a lone surrogate escape).") from None
+
+
+def _decoding_options(request, model, limits, seq2seq):
+    options = request.model_dump(exclude={"texts", "prompt"})
+    if options["strategy"] == "beam" and options["num_beams"] > limits["max_num_beams"]:
+        raise ClientError(413, f"num_beams={options['num_beams']} exceeds max_num_beams={limits['max_num_beams']}.",
+                           "max_num_beams")
+    most = model.max_length if seq2seq else model.max_length - 1
+    if options["max_new_tokens"] is not None and options["max_new_tokens"] > most:
+        raise ClientError(413, f"max_new_tokens={options['max_new_tokens']} exceeds this bundle's limit of {most}.",
+                           "max_new_tokens")
+    return options
+
+
+def create_app(model, api_key=None, limits=None, concurrency=None):
+    """The ASGI app serving `model` (a loaded `BundleModel`).
+
+    Args:
+        model: `kzoo.runtime.BundleModel`.
+        api_key: str or None. Bearer token every `/v1/` request must send.
+        limits: dict overriding `DEFAULT_LIMITS` (max_body_bytes, max_batch_size,
+            max_text_chars, max_num_beams).
+        concurrency: int or None. Inference calls run at once (default: CPU count).
+
+    Returns:
+        A FastAPI app (with `Guard` as its outermost middleware).
+
+    Example:
+    ```python
+    app = create_app(load("saved_models/translator"), api_key="secret")
+    uvicorn.run(app, host="127.0.0.1", port=8000)
+    ```
+    """
+    import anyio
+    from fastapi import Depends, FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from fastapi.security import HTTPBearer
+    from starlette.exceptions import HTTPException
+
+    limits = {**DEFAULT_LIMITS, **(limits or {})}
+    schemas = build_schemas()
+    limiter = anyio.CapacityLimiter(concurrency or os.cpu_count() or 1)
+    counters = {"in_flight": 0}
+    name = model.path.name
+    routes = {method: kind for method, kind in TASK_ROUTES.items() if method in model.tasks}
+    app = FastAPI(
+        title=f"kzoo serve: {name}",
+        version=str(model.manifest.get("manifest_version", "")),
+        description=f"A {model.family} bundle ({model.kind or 'no task'}) served with ONNX Runtime. "
+                    f"Task endpoint: {', '.join(f'POST /v1/{m}' for m in routes) or 'none'}.",
+    )
+    # Documents the scheme in OpenAPI; `Guard` enforces it before the body is read.
+    bearer = [] if api_key is None else [Depends(HTTPBearer(auto_error=False))]
+    error_responses = {
+        status: {"model": schemas["ErrorResponse"], "description": text}
+        for status, text in ((400, "Bad body"), (401, "Missing or wrong token"), (413, "A limit was exceeded"),
+                             (422, "Invalid request"))
+    }
+
+    async def infer(function, *args, **kwargs):
+        try:
+            return await anyio.to_thread.run_sync(functools.partial(function, *args, **kwargs), limiter=limiter)
+        except InputTooLongError as error:
+            raise ClientError(413, str(error).replace(" (or pass truncate=True)", ""), error.limit_name) from None
+        except (UnsupportedTaskError, ValueError, TypeError) as error:
+            raise ClientError(422, str(error)) from None
+
+    @app.exception_handler(ClientError)
+    async def client_error(request, error):
+        return JSONResponse(error_body(error.message, error.limit), status_code=error.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request, error):
+        problems = error.errors()
+        for problem in problems:
+            if problem.get("type") == "json_invalid":
+                detail = problem.get("ctx", {}).get("error", "")
+                return JSONResponse(error_body(f"The request body is not valid JSON ({detail})."), status_code=400)
+            if problem.get("type") == "missing" and tuple(problem.get("loc", ())) == ("body",):
+                return JSONResponse(error_body(
+                    f"The request body is empty; {request.url.path} takes a JSON object (see /docs)."), status_code=400)
+        messages = []
+        for problem in problems[:3]:
+            where = ".".join(str(part) for part in problem.get("loc", ()) if part != "body")
+            text = problem.get("msg", "invalid value").removeprefix("Value error, ")
+            messages.append(f"{where}: {text}" if where else text)
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        return JSONResponse(error_body("Invalid request: " + "; ".join(messages) + more + "."), status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request, error):
+        if error.status_code == 404:
+            message = f"There is no {request.url.path}; this server answers " + ", ".join(
+                [f"POST /v1/{m}" for m in routes] + ["GET /v1/model", "GET /healthz", "GET /docs"]) + "."
+        elif error.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}."
+        else:
+            message = str(error.detail)
+        return JSONResponse(error_body(message), status_code=error.status_code, headers=getattr(error, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def server_error(request, error):
+        logger.exception("Unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse(error_body("Internal server error; see the server log."), status_code=500)
+
+    @app.get("/healthz", tags=["server"], summary="Liveness: 200 once the bundle is loaded; /v1/ requests in flight")
+    async def healthz():
+        return {"status": "ok", "task": model.kind, "in_flight": counters["in_flight"]}
+
+    @app.get("/v1/model", tags=["server"], summary="The bundle's manifest", dependencies=bearer, responses=error_responses)
+    async def manifest():
+        return JSONResponse(model.manifest)
+
+    if "translate" in routes:
+        @app.post("/v1/translate", tags=["tasks"], summary="Translate texts", dependencies=bearer,
+                  response_model=schemas["TranslateResponse"], responses=error_responses)
+        async def translate(request: schemas["TranslateRequest"]):
+            _check_texts("texts", request.texts, limits)
+            options = _decoding_options(request, model, limits, seq2seq=True)
+            return {"translations": await infer(model.translate, request.texts, truncate=False, **options)}
+
+    if "generate" in routes:
+        @app.post("/v1/generate", tags=["tasks"], summary="Continue a prompt", dependencies=bearer,
+                  response_model=schemas["GenerateResponse"], responses=error_responses)
+        async def generate(request: schemas["GenerateRequest"]):
+            prompts = [request.prompt] if isinstance(request.prompt, str) else request.prompt
+            _check_texts("prompt", prompts, limits)
+            options = _decoding_options(request, model, limits, seq2seq=False)
+            options["max_new_tokens"] = options["max_new_tokens"] or min(32, model.max_length - 1)
+            return {"text": await infer(model.generate, request.prompt, truncate=False, **options)}
+
+    if "classify" in routes and model.kind == "image_classification":
+        @app.post("/v1/classify", tags=["tasks"], summary="Classify images", dependencies=bearer,
+                  response_model=schemas["ClassifyResponse"], responses=error_responses)
+        async def classify_images(request: schemas["ImagesRequest"]):
+            if len(request.images) > limits["max_batch_size"]:
+                raise ClientError(413, f"{len(request.images)} items exceed max_batch_size={limits['max_batch_size']}.",
+                                   "max_batch_size")
+            predictions = await infer(model.classify, request.images)
+            return {"predictions": predictions, "label_names": model.label_names}
+    elif "classify" in routes:
+        @app.post("/v1/classify", tags=["tasks"], summary="Classify texts", dependencies=bearer,
+                  response_model=schemas["ClassifyResponse"], responses=error_responses)
+        async def classify(request: schemas["TextsRequest"]):
+            _check_texts("texts", request.texts, limits)
+            predictions = await infer(model.classify, request.texts, truncate=False)
+            return {"predictions": predictions, "label_names": model.label_names}
+
+    if "tag" in routes:
+        @app.post("/v1/tag", tags=["tasks"], summary="Tag every word of texts", dependencies=bearer,
+                  response_model=schemas["TagResponse"], responses=error_responses)
+        async def tag(request: schemas["TextsRequest"]):
+            _check_texts("texts", request.texts, limits)
+            return {"tags": await infer(model.tag, request.texts, truncate=False), "label_names": model.label_names}
+
+    @app.post("/v1/{task}", include_in_schema=False)
+    async def unknown_task(task: str, request: Request):
+        if task == "model":
+            raise ClientError(405, "POST is not allowed on /v1/model; use GET.")
+        offered = ", ".join(f"POST /v1/{m}" for m in routes) or "no task endpoint"
+        if task in TASK_ROUTES:
+            raise ClientError(404, f"This bundle's task is {model.kind or 'unknown'} ({model.family}); it answers "
+                               f"{offered}, not POST /v1/{task}.")
+        raise ClientError(404, f"Unknown task {task[:40]!r}; this server answers {offered}.")
+
+    app.add_middleware(Guard, max_body_bytes=limits["max_body_bytes"], api_key=api_key, counters=counters)
+    return app

@@ -1,0 +1,130 @@
+"""`kzoo serve BUNDLE`: load a bundle and serve it over HTTP with uvicorn (no TensorFlow).
+
+The server binds 127.0.0.1 unless `--host` says otherwise. With `--api-key` (or the
+`KZOO_API_KEY` environment variable, which keeps the key out of `ps`) every `/v1/`
+request needs `Authorization: Bearer <key>`. On SIGTERM or Ctrl-C uvicorn stops
+accepting connections and lets requests in flight finish (up to
+`--graceful-timeout` seconds); then the process exits with status 0 (130 after
+Ctrl-C). Bad input (a missing or tampered bundle, a bad option) prints one
+sentence and exits with 2 before the server starts.
+
+Example:
+```
+KZOO_API_KEY=secret python -m kzoo.serve saved_models/translator --port 8000
+curl -s -H 'Authorization: Bearer secret' -d '{"texts": ["forty-two"]}' 127.0.0.1:8000/v1/translate
+```
+"""
+
+import argparse
+import os
+import signal
+import sys
+import threading
+
+from kzoo.runtime import BundleError, load
+from kzoo.runtime.validation import check_positive_int
+from kzoo.serve.app import DEFAULT_LIMITS, create_app
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+API_KEY_ENV = "KZOO_API_KEY"
+
+
+def _positive(text):
+    """argparse type: a positive integer."""
+    try:
+        return check_positive_int("value", int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+
+
+def add_serve_arguments(parser):
+    """Adds `kzoo serve`'s arguments to an `argparse` parser (the CLI's `serve` subcommand)."""
+    parser.add_argument("bundle", help="bundle folder written by `kzoo export` (holds manifest.json)")
+    parser.add_argument("--host", default=DEFAULT_HOST,
+                        help=f"address to bind (default {DEFAULT_HOST}; anything else exposes the server beyond this machine)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--backend", choices=("onnx", "tflite"), default="onnx", help="runtime (default onnx)")
+    parser.add_argument("--variant", default=None, help="exported variant: fp32 (default), dynamic_int8; tflite also fp16, int8")
+    parser.add_argument("--threads", type=_positive, default=1,
+                        help="intra-op threads per inference call (default 1: requests run in parallel instead)")
+    parser.add_argument("--optimization", choices=("disable", "basic", "extended", "all"), default="all",
+                        help="ONNX Runtime graph optimisation level (default all)")
+    parser.add_argument("--concurrency", type=_positive, default=None,
+                        help="inference calls run at once (default: the CPU count)")
+    parser.add_argument("--api-key", default=None,
+                        help=f"require 'Authorization: Bearer KEY' on /v1/ (default: ${API_KEY_ENV}, which keeps it out of ps)")
+    parser.add_argument("--max-body-bytes", type=_positive, default=DEFAULT_LIMITS["max_body_bytes"],
+                        help=f"largest request body (default {DEFAULT_LIMITS['max_body_bytes']})")
+    parser.add_argument("--max-batch-size", type=_positive, default=DEFAULT_LIMITS["max_batch_size"],
+                        help=f"most texts per request (default {DEFAULT_LIMITS['max_batch_size']})")
+    parser.add_argument("--max-text-chars", type=_positive, default=DEFAULT_LIMITS["max_text_chars"],
+                        help=f"most characters per text (default {DEFAULT_LIMITS['max_text_chars']})")
+    parser.add_argument("--max-num-beams", type=_positive, default=DEFAULT_LIMITS["max_num_beams"],
+                        help=f"widest beam search (default {DEFAULT_LIMITS['max_num_beams']})")
+    parser.add_argument("--max-connections", type=_positive, default=256,
+                        help="concurrent connections before answering 503 (default 256)")
+    parser.add_argument("--graceful-timeout", type=float, default=30.0,
+                        help="seconds requests in flight get to finish after SIGTERM (default 30)")
+    parser.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"), default="info")
+    parser.add_argument("--no-access-log", action="store_true", help="do not log every request")
+    return parser
+
+
+def run_from_args(args):
+    """Loads the bundle and serves it until SIGTERM / Ctrl-C; returns the exit status.
+
+    Bad input (a missing or tampered bundle, a bad option) prints one sentence to
+    stderr and returns 2 without starting the server.
+    """
+    try:
+        import uvicorn
+    except ImportError:
+        print("kzoo serve: the server needs FastAPI and uvicorn: pip install 'kzoo[serve]'", file=sys.stderr)
+        return 2
+    api_key = args.api_key if args.api_key is not None else os.environ.get(API_KEY_ENV) or None
+    if not 0 < args.port < 65536:
+        print(f"kzoo serve: --port must be in 1..65535; received {args.port}.", file=sys.stderr)
+        return 2
+    try:
+        model = load(args.bundle, backend=args.backend, variant=args.variant, threads=args.threads,
+                     optimization=args.optimization)
+    except (BundleError, ValueError, ImportError) as error:
+        print(f"kzoo serve: {error}", file=sys.stderr)
+        return 2
+    limits = {"max_body_bytes": args.max_body_bytes, "max_batch_size": args.max_batch_size,
+              "max_text_chars": args.max_text_chars, "max_num_beams": args.max_num_beams}
+    app = create_app(model, api_key=api_key, limits=limits, concurrency=args.concurrency)
+    if args.host not in ("127.0.0.1", "localhost", "::1") and api_key is None:
+        print(f"kzoo serve: warning: listening on {args.host} without an API key; set {API_KEY_ENV} to require one.",
+              file=sys.stderr)
+    config = uvicorn.Config(
+        app, host=args.host, port=args.port, log_level=args.log_level, access_log=not args.no_access_log,
+        timeout_graceful_shutdown=args.graceful_timeout, limit_concurrency=args.max_connections,
+        server_header=False, lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    # uvicorn drains on SIGTERM, then re-raises the signal through the handler it found
+    # installed; this one turns it into a normal exit (status 0) after the drain.
+    previous = signal.signal(signal.SIGTERM, lambda number, frame: None) if _main_thread() else None
+    try:
+        server.run()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return 0 if server.started else 1
+
+
+def _main_thread():
+    return threading.current_thread() is threading.main_thread()
+
+
+def main(argv=None):
+    """`python -m kzoo.serve BUNDLE [options]`; the same as `kzoo serve`."""
+    parser = argparse.ArgumentParser(prog="kzoo serve", description="Serve a kzoo bundle over HTTP with ONNX Runtime.")
+    add_serve_arguments(parser)
+    try:
+        return run_from_args(parser.parse_args(argv))
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn has drained the requests in flight; no traceback.
+        return 130
+

@@ -1,0 +1,85 @@
+"""The server's request and response schemas (pydantic), built on first use.
+
+`schemas()` returns them by name; building them lazily keeps `import kzoo.serve`
+light on a host that only loads bundles.
+
+Example:
+```python
+TranslateRequest = schemas()["TranslateRequest"]
+TranslateRequest(texts=["forty-two"], strategy="beam")
+```
+"""
+
+from typing import Literal, Optional, Union
+
+
+def schemas():
+    """Pydantic request/response models by name (built on first use so `import kzoo.serve` stays light)."""
+    from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+    class _Strict(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True)
+
+    class DecodingOptions(_Strict):
+        max_new_tokens: Optional[int] = Field(None, gt=0, description="Most tokens to generate (default: the bundle's).")
+        strategy: Literal["greedy", "beam", "top_k", "top_p"] = "greedy"
+        num_beams: int = Field(4, gt=0, description="Beam width for strategy=beam.")
+        length_penalty: float = Field(0.0, ge=-10.0, le=10.0, allow_inf_nan=False, description="GNMT alpha for beam search.")
+        top_k: Optional[int] = Field(None, gt=0, description="For strategy=top_k (and optionally top_p).")
+        top_p: Optional[float] = Field(None, gt=0.0, le=1.0, allow_inf_nan=False, description="For strategy=top_p.")
+        temperature: float = Field(1.0, gt=0.0, le=100.0, allow_inf_nan=False)
+        seed: Optional[int] = Field(None, ge=0, lt=2**63, description="Makes sampling reproducible.")
+
+        @model_validator(mode="after")
+        def _strategy_needs(self):
+            if self.strategy == "top_k" and self.top_k is None:
+                raise ValueError("strategy='top_k' needs top_k, e.g. 10")
+            if self.strategy == "top_p" and self.top_p is None:
+                raise ValueError("strategy='top_p' needs top_p, e.g. 0.9")
+            return self
+
+    class TranslateRequest(DecodingOptions):
+        texts: list[str] = Field(..., min_length=1, description="Source texts.", examples=[["forty-two"]])
+
+    class GenerateRequest(DecodingOptions):
+        prompt: Union[str, list[str]] = Field(..., description="A prompt, or a list of prompts.", examples=["The module"])
+        max_new_tokens: Optional[int] = Field(
+            None, gt=0, description="Most new tokens (default 32, or fewer if the bundle decodes fewer)."
+        )
+
+    class TextsRequest(_Strict):
+        texts: list[str] = Field(..., min_length=1, examples=[["a sentence to label"]])
+
+    class ImagesRequest(_Strict):
+        images: list[list[list[list[float]]]] = Field(..., min_length=1, description="Images [B, H, W, C] in [0, 1].")
+
+    class TranslateResponse(BaseModel):
+        translations: list[str]
+
+    class GenerateResponse(BaseModel):
+        text: Union[str, list[str]] = Field(..., description="The continuation (a list for a list of prompts).")
+
+    class Prediction(BaseModel):
+        label: str
+        label_id: int
+        probabilities: list[float]
+
+    class ClassifyResponse(BaseModel):
+        predictions: list[Prediction]
+        label_names: Optional[list[str]]
+
+    class WordTag(BaseModel):
+        word: str
+        tag: Optional[str]
+        tag_id: Optional[int]
+        score: Optional[float]
+
+    class TagResponse(BaseModel):
+        tags: list[list[WordTag]]
+        label_names: Optional[list[str]]
+
+    class ErrorResponse(BaseModel):
+        error: str
+        limit: Optional[str] = None
+
+    return {name: value for name, value in locals().items() if isinstance(value, type)}
