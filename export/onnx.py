@@ -1,4 +1,4 @@
-"""ONNX conversion through tf2onnx from explicit input signatures.
+"""ONNX: conversion through tf2onnx from explicit input signatures, and ONNX Runtime's dynamic int8.
 
 Keras 3 broke `tf2onnx.convert.from_keras`, so kzoo always converts a
 `tf.function` with an explicit input signature (`tf2onnx.convert.from_function`).
@@ -16,6 +16,9 @@ SkipLayerNormalization fusions in `encoder.onnx`, 9 in `decoder_step.onnx`, no
 Attention fusion (kzoo's attention, one fused QKV projection with a fixed-size
 cache, is not the Q/K/V MatMul pattern ORT looks for).
 
+`quantize_dynamic_int8` writes the ONNX Runtime dynamic-int8 variant: both QInt8
+and QUInt8 weights are tried and the one with the better task metric is kept.
+
 Example:
 ```python
 model_proto = convert_to_onnx(tf.function(step), input_signature=[...])
@@ -24,6 +27,7 @@ fusion_report("model.onnx", num_heads=4, hidden_size=128)   # {"Attention": 0, .
 """
 
 import contextlib
+import json
 import logging
 
 import numpy as np
@@ -146,3 +150,53 @@ def fusion_report(path, num_heads, hidden_size, model_type="bert_tf"):
     report["nodes_before"] = len(onnx.load(str(path), load_external_data=False).graph.node)
     report["nodes_after"] = after
     return report
+
+
+def embed_metadata(proto, part, manifest_fields):
+    """Writes what a runtime needs into the ONNX file's `metadata_props`: its part and the bundle's task."""
+    values = {"kzoo_part": part, **{f"kzoo_{key}": value if isinstance(value, str) else json.dumps(value)
+                                    for key, value in manifest_fields.items()}}
+    for key, value in values.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+
+
+WEIGHT_TYPES = ("QInt8", "QUInt8")
+
+
+def quantize_dynamic_int8(folder, parts, evaluate, progress=lambda message: None):
+    """ONNX Runtime dynamic int8 of the fp32 files `parts` (part -> file in `folder`), the better weight type kept.
+
+    Each weight type writes `<stem>_<type>.onnx` beside the fp32 file of every
+    part and is scored by `evaluate(parts) -> parity report` (which raises
+    `export.parity.ParityError` when it fails); the files of the worse type are
+    removed.
+
+    Returns:
+        `(parts, report, error)`: the kept files by part and their report with
+        `weight_type`; or `(None, None, error)` when both types fail parity, their
+        files removed, `error` the better one's `ParityError`.
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from export.parity import ParityError
+
+    results = []  # (metric, files by part, report or None, ParityError or None) per weight type
+    for weight_type in WEIGHT_TYPES:
+        progress(f"quantizing ONNX ({weight_type})")
+        written = {part: filename.replace(".onnx", f"_{weight_type.lower()}.onnx") for part, filename in parts.items()}
+        with quiet_logger():  # Its "consider pre-processing" advice (on the root logger) is for CNNs.
+            for part, filename in parts.items():
+                quantize_dynamic(str(folder / filename), str(folder / written[part]), weight_type=getattr(QuantType, weight_type))
+        try:
+            report = dict(evaluate(written), weight_type=weight_type)
+            results.append((report["metric"], written, report, None))
+        except ParityError as error:
+            results.append((-1.0, written, None, error))
+    best = max(results, key=lambda result: result[0])  # The first of equals: QInt8.
+    for result in results:
+        if result is not best or best[2] is None:
+            for filename in result[1].values():
+                (folder / filename).unlink(missing_ok=True)
+    _, kept, report, error = best
+    return (kept, report, None) if report is not None else (None, None, error)

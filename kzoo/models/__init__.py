@@ -14,6 +14,7 @@ import inspect
 from kzoo.models.causal_lm import CausalLM
 from kzoo.models.decoder_backbone import DecoderBackbone
 from kzoo.models.encoder_backbone import EncoderBackbone
+from kzoo.models.export_description import ExportDescription
 from kzoo.models.gru_seq2seq import GRUSeq2Seq
 from kzoo.models.keras_hub_import import import_keras_hub
 from kzoo.models.masked_lm import MaskedLM
@@ -86,6 +87,7 @@ __all__ = [
     "CausalLM",
     "DecoderBackbone",
     "EncoderBackbone",
+    "ExportDescription",
     "FAMILIES",
     "GRUSeq2Seq",
     "MaskedLM",

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from kzoo.generation import generate
+from kzoo.models.export_description import ExportDescription
 from kzoo.models.serialization import backbone_from_config, set_dtype_policy, task_config
 
 
@@ -28,6 +29,8 @@ class CausalLM(keras.Model):
     logits, state = lm.decode_step(prompt[:, :1], state, index=0)
     ```
     """
+
+    task_kinds = ("language_modeling",)
 
     def __init__(self, backbone, **kwargs):
         inputs = dict(backbone.input)
@@ -57,6 +60,18 @@ class CausalLM(keras.Model):
         hidden, cache = self.backbone.forward_with_cache(token_ids, state["cache"], index)
         logits = ops.cast(self.backbone.token_embedding(hidden, reverse=True), "float32")
         return logits, {"cache": cache}
+
+    def export_description(self, max_length=None):
+        """The forward pass and a `decode_step` over a `[B, 2 L, H, max_length, K]` cache the runtime allocates."""
+        max_length = max_length or self.max_sequence_length
+        shape = list(self.backbone.cache_shape(-1, max_length))
+        return ExportDescription(
+            task_kind=self.task_kinds[0],
+            max_length=max_length,
+            state={"cache": {"shape": shape, "dtype": "float32", "source": "zeros"}},
+            updated=("cache",),
+            attention=(self.backbone.num_heads, self.backbone.hidden_dim),
+        )
 
     def generate(self, inputs, max_new_tokens, **kwargs):
         """Decode with a KV cache; see `kzoo.generation.generate` for every option."""

@@ -4,8 +4,8 @@ import keras
 from keras import ops
 
 from kzoo.layers import PositionEmbedding, TransformerDecoderBlock
-from kzoo.layers.utils import check_positive_int, check_rate
 from kzoo.models.serialization import backbone_config, set_dtype_policy
+from kzoo.runtime.validation import check_positive_int, check_rate
 
 
 def _forward(backbone_layers, token_ids, padding_mask=None, cache=None, cache_index=None):

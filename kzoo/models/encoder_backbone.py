@@ -3,8 +3,8 @@
 import keras
 
 from kzoo.layers import PositionEmbedding, TransformerEncoderBlock
-from kzoo.layers.utils import check_positive_int, check_rate
 from kzoo.models.serialization import backbone_config, set_dtype_policy
+from kzoo.runtime.validation import check_positive_int, check_rate
 
 
 @keras.saving.register_keras_serializable(package="kzoo")

@@ -5,8 +5,9 @@ from keras import ops
 
 from kzoo.generation import generate
 from kzoo.layers import AdditiveAttention
-from kzoo.layers.utils import check_positive_int, check_rate
+from kzoo.models.export_description import ExportDescription
 from kzoo.models.serialization import backbone_config, set_dtype_policy
+from kzoo.runtime.validation import check_positive_int, check_rate
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -44,6 +45,8 @@ class GRUSeq2Seq(keras.Model):
     References:
         - [Bahdanau et al., 2015](https://arxiv.org/abs/1409.0473)
     """
+
+    task_kinds = ("translation",)
 
     def __init__(
         self,
@@ -146,6 +149,25 @@ class GRUSeq2Seq(keras.Model):
             step=True,
         )
         return logits, dict(state, state=decoder_state)
+
+    def export_description(self, max_length=None):
+        """`encode` (encoder outputs, projected keys, first state) and a one-token `decode_step` of the cell."""
+        return ExportDescription(
+            task_kind=self.task_kinds[0],
+            max_length=max_length or self.max_sequence_length,
+            state={
+                "state": {"shape": [-1, self.hidden_dim], "dtype": "float32", "source": "encode"},
+                "encoder_output": {"shape": [-1, -1, 2 * self.hidden_dim], "dtype": "float32", "source": "encode"},
+                "projected_keys": {"shape": [-1, -1, self.attention_dim], "dtype": "float32", "source": "encode"},
+                "encoder_padding_mask": {"shape": [-1, -1], "dtype": "int32", "source": "input"},
+            },
+            updated=("state",),
+            encoder=True,
+            step_tokens=1,
+            # Builtins-only TFLite needs the element shape [B, units] of the encoder loop's TensorList to be static.
+            tflite_static_batch="the GRU encoder's while loop keeps a TensorList whose element shape [B, units] must be static",
+            special_tokens=("start",),
+        )
 
     def generate(self, inputs, max_new_tokens, **kwargs):
         """Decode with a KV cache; see `kzoo.generation.generate` for every option."""

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from kzoo.layers.utils import activation_function
+from kzoo.models.export_description import ExportDescription
 from kzoo.models.serialization import backbone_from_config, set_dtype_policy, task_config
 
 
@@ -28,6 +29,8 @@ class MaskedLM(keras.Model):
         - [Devlin et al., 2019](https://arxiv.org/abs/1810.04805)
     """
 
+    task_kinds = ()  # No runtime method serves masked-token logits.
+
     def __init__(self, backbone, **kwargs):
         dtype = backbone.dtype_policy
         inputs = dict(backbone.input)
@@ -43,6 +46,10 @@ class MaskedLM(keras.Model):
         super().__init__(inputs=inputs, outputs=logits, dtype=dtype, **kwargs)
         set_dtype_policy(self, backbone.dtype_policy)
         self.backbone = backbone
+
+    def export_description(self, max_length=None):
+        """One `serving_default` graph (see `kzoo.models.ExportDescription`); `max_length` is unused."""
+        return ExportDescription.for_forward_pass(self)
 
     def get_config(self):
         return task_config(self)

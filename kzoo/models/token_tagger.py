@@ -2,8 +2,9 @@
 
 import keras
 
-from kzoo.layers.utils import check_positive_int, check_rate
+from kzoo.models.export_description import ExportDescription
 from kzoo.models.serialization import backbone_from_config, set_dtype_policy, task_config
+from kzoo.runtime.validation import check_positive_int, check_rate
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -25,6 +26,8 @@ class TokenTagger(keras.Model):
     ```
     """
 
+    task_kinds = ("tagging",)
+
     def __init__(self, backbone, num_tags, dropout=0.1, **kwargs):
         check_positive_int("num_tags", num_tags)
         check_rate("dropout", dropout)
@@ -39,6 +42,10 @@ class TokenTagger(keras.Model):
         self.backbone = backbone
         self.num_tags = num_tags
         self.dropout = dropout
+
+    def export_description(self, max_length=None):
+        """One `serving_default` graph (see `kzoo.models.ExportDescription`); `max_length` is unused."""
+        return ExportDescription.for_forward_pass(self)
 
     def get_config(self):
         return task_config(self, "num_tags", "dropout")

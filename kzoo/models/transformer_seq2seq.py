@@ -7,8 +7,9 @@ from keras import ops
 
 from kzoo.generation import generate
 from kzoo.layers import SinusoidalPositionEncoding, TransformerDecoderBlock, TransformerEncoderBlock
-from kzoo.layers.utils import check_positive_int, check_rate
+from kzoo.models.export_description import ExportDescription
 from kzoo.models.serialization import backbone_config, set_dtype_policy
+from kzoo.runtime.validation import check_positive_int, check_rate
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -50,6 +51,8 @@ class TransformerSeq2Seq(keras.Model):
     References:
         - [Vaswani et al., 2017](https://arxiv.org/abs/1706.03762)
     """
+
+    task_kinds = ("translation",)
 
     def __init__(
         self,
@@ -191,6 +194,26 @@ class TransformerSeq2Seq(keras.Model):
         )
         logits = ops.cast(self.embedding(hidden, reverse=True), "float32")
         return logits, dict(state, cache=cache)
+
+    def export_description(self, max_length=None):
+        """`encode` (cross-attention keys/values once) and a `decode_step` over the self-attention cache."""
+        max_length = max_length or self.max_sequence_length
+        head = self.hidden_dim // self.num_heads
+        cache = [-1, 2 * self.num_layers, self.num_heads, max_length, head]
+        return ExportDescription(
+            task_kind=self.task_kinds[0],
+            max_length=max_length,
+            state={
+                "cache": {"shape": cache, "dtype": "float32", "source": "zeros"},
+                "cross_cache": {"shape": [-1, 2 * self.num_layers, self.num_heads, -1, head], "dtype": "float32",
+                                "source": "encode"},
+                "encoder_padding_mask": {"shape": [-1, -1], "dtype": "int32", "source": "input"},
+            },
+            updated=("cache",),
+            encoder=True,
+            attention=(self.num_heads, self.hidden_dim),
+            special_tokens=("start",),
+        )
 
     def generate(self, inputs, max_new_tokens, **kwargs):
         """Decode with a KV cache; see `kzoo.generation.generate` for every option."""

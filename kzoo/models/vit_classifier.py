@@ -2,8 +2,9 @@
 
 import keras
 
-from kzoo.layers.utils import check_positive_int
+from kzoo.models.export_description import ExportDescription
 from kzoo.models.serialization import backbone_from_config, set_dtype_policy, task_config
+from kzoo.runtime.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -21,6 +22,8 @@ class ViTClassifier(keras.Model):
     ```
     """
 
+    task_kinds = ("image_classification",)
+
     def __init__(self, backbone, num_classes, **kwargs):
         check_positive_int("num_classes", num_classes)
         inputs = dict(backbone.input)
@@ -31,6 +34,10 @@ class ViTClassifier(keras.Model):
         set_dtype_policy(self, backbone.dtype_policy)
         self.backbone = backbone
         self.num_classes = num_classes
+
+    def export_description(self, max_length=None):
+        """One `serving_default` graph (see `kzoo.models.ExportDescription`); `max_length` is unused."""
+        return ExportDescription.for_forward_pass(self)
 
     def get_config(self):
         return task_config(self, "num_classes")

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import kzoo
-from export.bundle import ExportError, export_bundle, sha256
+from export.bundle import ExportError, ExportOptions, export_bundle
 from export.parity import FLOAT_TOLERANCE, ParityError
+from kzoo.runtime.manifest import file_sha256
 
 SPECIAL = {"pad": 0, "start": 1, "end": 2}
 
@@ -38,8 +39,8 @@ def classifier_bundle(tmp_path_factory):
     # classifier_small: big enough (1.85M weights) that weights, not graph structure, dominate file sizes.
     model = kzoo.create("classifier_small", max_sequence_length=16, num_classes=3)
     out = tmp_path_factory.mktemp("bundles") / "classifier"
-    manifest = export_bundle(model, out, _classifier_inputs(), task={"name": "synthetic", "kind": "classification"},
-                             special_tokens=SPECIAL, onnx_quantize=True)
+    manifest = export_bundle(model, out, _classifier_inputs(), ExportOptions(task={"name": "synthetic", "kind": "classification"},
+                             special_tokens=SPECIAL, onnx_quantize=True))
     return model, out, manifest
 
 
@@ -71,7 +72,7 @@ def test_manifest_hashes_every_file_and_lives_beside_them(classifier_bundle):
     on_disk = json.loads((out / "manifest.json").read_text())
     assert on_disk["files"] == manifest["files"]
     for relative, entry in manifest["files"].items():
-        assert sha256(out / relative) == entry["sha256"]
+        assert file_sha256(out / relative) == entry["sha256"]
     assert manifest["signatures"]["serving_default"] == ["token_ids", "segment_ids", "padding_mask"]
     assert manifest["special_tokens"] == SPECIAL
 
@@ -133,9 +134,9 @@ def test_seq2seq_decoding_through_onnx_and_litert_equals_keras_greedy(tmp_path):
     keras.utils.set_random_seed(1)
     model = kzoo.create("transformer_tiny", vocabulary_size=60)
     manifest = export_bundle(
-        model, tmp_path / "translator", _source_inputs(), formats=("tflite", "onnx"), quantize=("fp32",),
+        model, tmp_path / "translator", _source_inputs(), ExportOptions(formats=("tflite", "onnx"), quantize=("fp32",),
         special_tokens=SPECIAL, max_new_tokens=6, max_length=10,
-        metric=("first_token", lambda tokens: float(tokens[:, 0].sum())),  # Any task metric of the tokens.
+        metric=("first_token", lambda tokens: float(tokens[:, 0].sum()))),  # Any task metric of the tokens.
     )
     keras_score = float(model.generate(_source_inputs(), 6, start_token_id=1, end_token_id=2)[:, 0].sum())
     assert manifest["parity"]["metric_name"] == "first_token"
@@ -144,7 +145,7 @@ def test_seq2seq_decoding_through_onnx_and_litert_equals_keras_greedy(tmp_path):
         report = manifest["parity"]["variants"][variant]
         assert report["token_mismatches"] == 0 and report["metric"] == keras_score
         assert report["max_abs_diff"] <= FLOAT_TOLERANCE
-    assert set(manifest["onnx_parts"].values()) == {"encoder.onnx", "decoder_step.onnx"}
+    assert manifest["exports"]["onnx"]["parts"] == {"encode": "encoder.onnx", "decode_step": "decoder_step.onnx"}
     assert manifest["decoding"]["state"]["cache"]["source"] == "zeros"
 
 
@@ -166,8 +167,8 @@ def test_every_other_family_exports_to_every_float_format(tmp_path, name):
     else:
         model = kzoo.create(name, vocabulary_size=60, max_sequence_length=16)
         inputs = _classifier_inputs()
-    manifest = export_bundle(model, tmp_path / name, inputs, quantize=("fp32",), special_tokens=SPECIAL,
-                             max_new_tokens=5, max_length=12)
+    manifest = export_bundle(model, tmp_path / name, inputs, ExportOptions(quantize=("fp32",), special_tokens=SPECIAL,
+                             max_new_tokens=5, max_length=12))
     for variant in ("savedmodel", "tflite_fp32", "onnx"):
         assert manifest["parity"]["variants"][variant]["max_abs_diff"] <= FLOAT_TOLERANCE, variant
         assert manifest["parity"]["variants"][variant].get("token_mismatches", 0) == 0, variant
@@ -187,7 +188,7 @@ def test_a_keras_hub_task_model_exports_through_the_generic_path(tmp_path):
     inputs = {"token_ids": rng.integers(1, 100, (4, 16)).astype("int32"), "segment_ids": np.zeros((4, 16), "int32"),
               "padding_mask": np.ones((4, 16), "int32")}
     model(inputs)
-    manifest = export_bundle(model, tmp_path / "bert", inputs, formats=("tflite", "onnx"), quantize=("fp32",))
+    manifest = export_bundle(model, tmp_path / "bert", inputs, ExportOptions(formats=("tflite", "onnx"), quantize=("fp32",)))
     assert manifest["family"] == "BertTextClassifier" and manifest["decoding"] is None
     for variant in ("tflite_fp32", "onnx"):
         assert manifest["parity"]["variants"][variant]["max_abs_diff"] <= FLOAT_TOLERANCE
@@ -199,7 +200,7 @@ def test_a_failing_variant_raises_a_typed_error_and_leaves_no_bundle(tmp_path, m
     monkeypatch.setattr(parity, "FLOAT_TOLERANCE", 0.0)  # Nothing converts bit-exactly.
     model = kzoo.create("classifier_tiny", vocabulary_size=60, max_sequence_length=16)
     with pytest.raises(ParityError, match="Export onnx fails its parity check: max abs diff of `logits`"):
-        export_bundle(model, tmp_path / "bundle", _classifier_inputs(), formats=("onnx",))
+        export_bundle(model, tmp_path / "bundle", _classifier_inputs(), ExportOptions(formats=("onnx",)))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -208,20 +209,20 @@ def test_skip_failing_leaves_the_variant_out_and_says_why(tmp_path, monkeypatch)
 
     monkeypatch.setattr(parity, "FLOAT_TOLERANCE", 0.0)
     model = kzoo.create("classifier_tiny", vocabulary_size=60, max_sequence_length=16)
-    manifest = export_bundle(model, tmp_path / "bundle", _classifier_inputs(), formats=("onnx",), skip_failing=True)
+    manifest = export_bundle(model, tmp_path / "bundle", _classifier_inputs(), ExportOptions(formats=("onnx",), skip_failing=True))
     assert "onnx" in manifest["parity"]["skipped"] and not (tmp_path / "bundle" / "model.onnx").exists()
 
 
 def test_an_interrupted_export_leaves_nothing_behind(tmp_path, monkeypatch):
-    import export.bundle as bundle
+    import export.tflite as tflite
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(bundle, "_float_ops", interrupted)
+    monkeypatch.setattr(tflite, "float_ops", interrupted)
     model = kzoo.create("classifier_tiny", vocabulary_size=60, max_sequence_length=16)
     with pytest.raises(KeyboardInterrupt):
-        export_bundle(model, tmp_path / "bundle", _classifier_inputs(), formats=("tflite",), quantize=("int8",))
+        export_bundle(model, tmp_path / "bundle", _classifier_inputs(), ExportOptions(formats=("tflite",), quantize=("int8",)))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -235,7 +236,7 @@ def test_an_interrupted_export_leaves_nothing_behind(tmp_path, monkeypatch):
 def test_bad_options_fail_with_one_sentence(tmp_path, kwargs, match):
     model = kzoo.create("classifier_tiny", vocabulary_size=60, max_sequence_length=16)
     with pytest.raises(ExportError, match=match):
-        export_bundle(model, tmp_path / "bundle", _classifier_inputs(), **kwargs)
+        export_bundle(model, tmp_path / "bundle", _classifier_inputs(), ExportOptions(**kwargs))
 
 
 def test_an_unwritable_folder_fails_with_one_sentence(tmp_path):
@@ -243,4 +244,4 @@ def test_an_unwritable_folder_fails_with_one_sentence(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     with pytest.raises(ExportError, match="Cannot write to"):
-        export_bundle(model, blocker / "bundle", _classifier_inputs(), formats=("onnx",))
+        export_bundle(model, blocker / "bundle", _classifier_inputs(), ExportOptions(formats=("onnx",)))
