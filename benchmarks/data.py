@@ -8,7 +8,7 @@ tokenized examples cached in memory (what a multi-epoch run sees after the
 first epoch). Tokenizers are trained once per task
 (`kzoo.data.train_task_tokenizer`: SentencePiece; images need none) and are
 not part of the timing. `pipeline_examples_per_second` is importable so
-another script can set it against a model's train step.
+another script can set it against a model's train step, and `--json PATH` writes the rows.
 
 Usage:
 ```
@@ -148,6 +148,8 @@ def main(argv=None):
     parser.add_argument("--tasks", nargs="*", default=None, help="task names (default: all, plus pydoc_topics:masked_lm)")
     parser.add_argument("--quick", action="store_true", help="one task per kind, 20 batches")
     parser.add_argument("--markdown", help="replace the `data` section of this markdown file")
+    parser.add_argument("--json", metavar="PATH", help="also write the rows to PATH as JSON")
+    parser.add_argument("--no-train-step", action="store_true", help="time the pipelines only, not the train steps")
     args = parser.parse_args(argv)
     names = args.tasks or kzoo.data.task_names() + ["pydoc_topics" + MASKED_LM_SUFFIX]
     if args.quick and not args.tasks:
@@ -159,13 +161,18 @@ def main(argv=None):
         rate = pipeline_examples_per_second(name, args.batch_size, measure_batches=args.batches)
         cached = pipeline_examples_per_second(name, args.batch_size, cache=True, measure_batches=args.batches)
         kind = kzoo.data.task_info(name.split(":")[0])["kind"] + (" (MLM)" if name.endswith(MASKED_LM_SUFFIX) else "")
-        trained = train_step_examples_per_second(name, args.batch_size)
+        trained = float("nan") if args.no_train_step else train_step_examples_per_second(name, args.batch_size)
         rows.append((name, kind, rate, cached, TRAIN_PRESETS[kind], trained))
     print(f"{'task':<26} {'kind':<26} {'batch':>5} {'examples/s':>12} {'cached':>12}  {'train step of':<18} {'examples/s':>10} {'pipeline/train':>14}")
     for name, kind, rate, cached, preset, trained in rows:
         print(f"{name:<26} {kind:<26} {args.batch_size:>5} {rate:>12,.0f} {cached:>12,.0f}  {preset:<18} {trained:>10,.0f} {rate / trained:>13.1f}x")
     if args.markdown:
         _write_markdown(args, rows)
+    if args.json:
+        from benchmarks.run_all import write_json
+
+        keys = ("task", "kind", "examples_per_second", "cached_examples_per_second", "train_preset", "train_examples_per_second")
+        write_json(args.json, [dict(zip(keys, row)) for row in rows])
     return rows
 
 

@@ -118,7 +118,7 @@ def export_classifier(folder, preset, length, say=print):
     import keras
 
     import kzoo
-    from export.bundle import export_bundle
+    from export.bundle import ExportOptions, export_bundle
 
     keras.utils.set_random_seed(SEED)
     model = kzoo.create(preset, max_sequence_length=length)
@@ -127,8 +127,8 @@ def export_classifier(folder, preset, length, say=print):
     out = Path(folder) / "classifier"
     started = time.perf_counter()
     manifest = export_bundle(
-        model, out, inputs, onnx_quantize=True, task={"name": "synthetic", "kind": "classification"},
-        special_tokens=SPECIAL, progress=lambda message: say(f"[export] classifier: {message}"),
+        model, out, inputs, ExportOptions(onnx_quantize=True, task={"name": "synthetic", "kind": "classification"},
+        special_tokens=SPECIAL, progress=lambda message: say(f"[export] classifier: {message}")),
     )
     return out, manifest, inputs, model.count_params(), time.perf_counter() - started
 
@@ -136,11 +136,8 @@ def export_classifier(folder, preset, length, say=print):
 def _sizes(out, manifest):
     """Manifest variant -> bytes on disk (the SavedModel folder, or the variant's files)."""
     sizes = {}
-    for name, report in manifest["parity"]["variants"].items():
-        if name == "savedmodel":
-            sizes[name] = _folder_bytes(out / "savedmodel")
-        else:
-            sizes[name] = sum(_folder_bytes(out / f) for f in report["files"])
+    for name in manifest["parity"]["variants"]:
+        sizes[name] = sum(_folder_bytes(out / f) for f in set(manifest["exports"][name]["parts"].values()))
     return sizes
 
 
@@ -158,7 +155,7 @@ def classifier_items(out, manifest, inputs, threads):
     """{(variant, batch): callable} running the serving graph of every variant on fixed inputs."""
     import tensorflow as tf
 
-    from export.runtime.backends import OnnxBackend, TFLiteBackend
+    from kzoo.runtime.backends import open_backend
 
     variants = manifest["parity"]["variants"]
     loaded = tf.saved_model.load(str(out / "savedmodel"))
@@ -171,11 +168,8 @@ def classifier_items(out, manifest, inputs, threads):
             if name == "savedmodel":
                 items[name, batch] = _savedmodel_call(loaded, "serving_default", feeds, "logits")
                 continue
-            files = variants[name]["files"]
-            if name.startswith("onnx"):
-                backend = OnnxBackend({"serving_default": out / files[0]}, threads=threads)
-            else:  # One interpreter per batch size, so no call resizes its tensors.
-                backend = TFLiteBackend(out / files[0], threads=threads)
+            # One session or interpreter per batch size, so no call resizes its tensors.
+            backend = open_backend(out, manifest["exports"][name], threads=threads)
             items[name, batch] = (lambda backend=backend, feeds=feeds: backend.run("serving_default", feeds)["logits"])
     return items, loaded
 
@@ -245,7 +239,7 @@ def export_translator(folder, preset, new_tokens, say=print):
     import numpy as np
 
     import kzoo
-    from export.bundle import export_bundle
+    from export.bundle import ExportOptions, export_bundle
 
     keras.utils.set_random_seed(SEED)
     model = kzoo.create(preset)
@@ -256,9 +250,9 @@ def export_translator(folder, preset, new_tokens, say=print):
     started = time.perf_counter()
     # The cache holds exactly the decoded positions, as in the SavedModel `generate` loop.
     manifest = export_bundle(
-        model, out, sample, quantize=("fp32",), task={"name": "synthetic", "kind": "translation"},
+        model, out, sample, ExportOptions(quantize=("fp32",), task={"name": "synthetic", "kind": "translation"},
         special_tokens=SPECIAL, max_new_tokens=new_tokens, max_length=new_tokens,
-        progress=lambda message: say(f"[export] translator: {message}"),
+        progress=lambda message: say(f"[export] translator: {message}")),
     )
     source = {name: value[:1] for name, value in sample.items()}
     return out, manifest, model, source, time.perf_counter() - started
@@ -269,23 +263,21 @@ def translator_items(out, manifest, model, source, new_tokens, threads):
     import numpy as np
     import tensorflow as tf
 
-    from export.runtime import decoding
-    from export.runtime.backends import OnnxBackend, TFLiteBackend
+    from kzoo.runtime import decoding
+    from kzoo.runtime.backends import open_backend
 
-    layout, max_length = manifest["decoding"], manifest["max_length"] + 1
+    layout = manifest["decoding"]
+    max_length = decoding.decoded_positions(manifest["max_length"], encoder=True)
     loaded = tf.saved_model.load(str(out / "savedmodel"))
-    backends = {
-        "onnx": OnnxBackend({part: out / name for part, name in manifest["onnx_parts"].items()}, threads=threads),
-        "tflite_fp32": TFLiteBackend(out / "model_fp32.tflite", threads=threads),
-    }
+    backends = {name: open_backend(out, manifest["exports"][name], threads=threads) for name in ("onnx", "tflite_fp32")}
+    options = decoding.DecodingOptions(start_token_id=SPECIAL["start"], pad_token_id=SPECIAL["pad"])
     start = SPECIAL["start"]
     generate = {
         "savedmodel": _savedmodel_call(loaded, "generate", source, "tokens"),
         "keras": lambda: model.generate(source, new_tokens, start_token_id=start),
     }
     for name, backend in backends.items():
-        generate[name] = (lambda backend=backend: decoding.generate(
-            backend, layout, source, new_tokens, max_length, start_token_id=start, pad_token_id=SPECIAL["pad"]))
+        generate[name] = lambda backend=backend: decoding.generate(backend, layout, source, new_tokens, max_length, options)
     # One decode_step mid-sequence, on the state the ONNX encoder gives (same for every runtime).
     state = decoding.start_state(backends["onnx"], layout, source, 1)
     feeds = dict(state, token_ids=np.full((1, 1), start, "int32"), index=np.array(new_tokens // 2, "int32"))
@@ -444,7 +436,7 @@ def markdown_section(rows, translator, manifest, setting, info, extra, command):
 `{translator_preset}` ({c['translator_parameters']:,} parameters, random weights), {SOURCE_LENGTH} random source
 tokens, greedy, no end token: every call decodes exactly {new_tokens} tokens. ms / token = one whole call (encoding
 included) / {new_tokens}; {warmup} warm-up calls, then {translator_repetitions} interleaved repetitions. The
-runtime loops (ONNX Runtime, LiteRT) are the bundle runtime's numpy loop (`export.runtime.decoding.generate`) over a
+runtime loops (ONNX Runtime, LiteRT) are the bundle runtime's numpy loop (`kzoo.runtime.decoding.generate`) over a
 KV cache of {new_tokens} positions, as the SavedModel `generate` signature's. "One decode_step" is a single call of
 the exported step graph at position {new_tokens // 2} (SavedModel `decode_step` signature, ONNX `decoder_step`,
 LiteRT `decode_step`), state from the encoder, median of the same repetitions.
@@ -518,6 +510,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, help="threads for every runtime (default: the usable cores)")
     parser.add_argument("--no-translator", action="store_true", help="only the classifier table")
     parser.add_argument("--markdown", metavar="PATH", help="write/replace this benchmark's section of PATH")
+    parser.add_argument("--json", metavar="PATH", help="also write the rows to PATH as JSON")
     args = parser.parse_args(argv)
     for name in ("repetitions", "threads"):
         value = getattr(args, name)
@@ -589,6 +582,10 @@ def main(argv=None):
         section = markdown_section(rows, translator, manifest, setting, info, extra, command)
         write_section(args.markdown, SECTION, section)
         print(f"Wrote section `{SECTION}` of {args.markdown}.")
+    if args.json:
+        from benchmarks.run_all import write_json
+
+        write_json(args.json, rows + translator)
     return rows + translator
 
 

@@ -21,7 +21,7 @@ process used meanwhile (all its threads), which moves less than wall time when
 other processes load the machine.
 
 It then runs the short runs of the tiny presets that
-tests/training/test_quality_floors.py guards (`SHORT_RUNS` there) and sets what
+tests/training/test_quality_floors.py guards (`kzoo.training.quality_floors.SHORT_RUNS`) and sets what
 they reach beside the floors the test asserts (`FLOORS` there), so the margin is
 visible. `--quick` runs only those short runs.
 
@@ -67,8 +67,8 @@ METRICS = {  # metric key of evaluate() -> (label, unit)
 
 
 def _short_runs():
-    """(SHORT_RUNS, FLOORS, LOWER_IS_BETTER, short_run) of tests/training/test_quality_floors.py."""
-    from tests.training import test_quality_floors as floors
+    """(SHORT_RUNS, FLOORS, LOWER_IS_BETTER, short_run) of `kzoo.training.quality_floors`, what the floor test guards."""
+    from kzoo.training import quality_floors as floors
 
     return floors.SHORT_RUNS, floors.FLOORS, floors.LOWER_IS_BETTER, floors.short_run
 

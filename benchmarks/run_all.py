@@ -80,6 +80,14 @@ def write_section(path, name, body):
     os.replace(temporary, path)
 
 
+def write_json(path, value):
+    """Write a benchmark's rows as JSON (`--json PATH`), for scripts and tests that read them."""
+    import json
+
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(value, handle, indent=1, default=str)
+
+
 def usable_cores():
     """Cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -134,7 +142,11 @@ def main(argv=None):
     parser.add_argument("--markdown", default=DEFAULT_MARKDOWN, help=f"file to update (default {DEFAULT_MARKDOWN})")
     parser.add_argument("--quick", action="store_true", help="pass --quick to every benchmark")
     parser.add_argument("--only", nargs="+", metavar="AREA", help=f"run only these areas ({', '.join(MODULES)}, ...)")
+    parser.add_argument("--list", action="store_true", help="print the area names, one per line, and stop")
     args = parser.parse_args(argv)
+    if args.list:
+        print("\n".join(area_names()))
+        return {}
 
     results, skipped = {}, []
     for name in args.only or area_names():

@@ -1,6 +1,6 @@
 """Load on `kzoo serve`: 2,000 requests from 32 concurrent clients, per bundle, over loopback HTTP.
 
-Two bundles, each served by its own `python -m export.serve` process (ONNX Runtime,
+Two bundles, each served by its own `python -m kzoo.serve` process (ONNX Runtime,
 default settings: one intra-op thread per call, as many calls at once as there are
 CPU cores, access log off) on 127.0.0.1 only:
 
@@ -78,7 +78,7 @@ def export_bundles(folder, say=print):
 
     import kzoo
     import kzoo.data
-    from export.bundle import export_bundle
+    from export.bundle import ExportOptions, export_bundle
 
     folder = Path(folder)
     keras.utils.set_random_seed(0)
@@ -89,9 +89,9 @@ def export_bundles(folder, say=print):
     ids, mask = _pack(tokenizer.encode([s for s, _ in translation.test[:4]]), tokenizer.start_id, tokenizer.end_id)
     special = {"pad": 0, "unknown": 1, "start": 2, "end": 3, "mask": 4}
     say("exporting the translator")
-    export_bundle(model, folder / "translator", {"encoder_token_ids": ids, "encoder_padding_mask": mask}, formats=("onnx",),
+    export_bundle(model, folder / "translator", {"encoder_token_ids": ids, "encoder_padding_mask": mask}, ExportOptions(formats=("onnx",),
                   special_tokens=special, task={"name": translation.name, "kind": "translation"},
-                  tokenizer_dir=folder / "translator_tokenizer", max_new_tokens=4, max_length=32)
+                  tokenizer_dir=folder / "translator_tokenizer", max_new_tokens=4, max_length=32))
 
     language = kzoo.data.load_task("language_id")
     tokenizer = kzoo.data.train_task_tokenizer(language, "word_piece")
@@ -101,9 +101,9 @@ def export_bundles(folder, say=print):
     ids, mask = _pack(tokenizer.encode([t for t, _ in language.test[:8]]), tokenizer.start_id, tokenizer.end_id)
     say("exporting the classifier")
     export_bundle(model, folder / "classifier", {"token_ids": ids, "segment_ids": np.zeros_like(ids), "padding_mask": mask},
-                  formats=("onnx",), special_tokens=special,
+                  ExportOptions(formats=("onnx",), special_tokens=special,
                   task={"name": language.name, "kind": "classification", "label_names": list(language.label_names)},
-                  tokenizer_dir=folder / "classifier_tokenizer")
+                  tokenizer_dir=folder / "classifier_tokenizer"))
     return folder / "translator", folder / "classifier"
 
 
@@ -122,7 +122,7 @@ class _Server:
         env.pop("KZOO_API_KEY", None)
         self.log = open(log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "export.serve", str(bundle), "--host", HOST, "--port", str(self.port), "--no-access-log"],
+            [sys.executable, "-m", "kzoo.serve", str(bundle), "--host", HOST, "--port", str(self.port), "--no-access-log"],
             cwd=REPOSITORY, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
 
@@ -325,7 +325,7 @@ def markdown(rows, args, machine, load_before, load_after, command):
         f"after {WARMUP} warm-up requests; one text per request. Translator: `transformer_small` (untrained, "
         f"so every request decodes all {TRANSLATION_NEW_TOKENS} tokens; greedy), SentencePiece on `numbers_en_de`. "
         "Classifier: `classifier_small` (8 classes, 64 positions), WordPiece on `language_id`. Each bundle is served by "
-        "its own `python -m export.serve` process with default settings (ONNX Runtime fp32, one intra-op thread per "
+        "its own `python -m kzoo.serve` process with default settings (ONNX Runtime fp32, one intra-op thread per "
         "call, calls in parallel up to the core count). Server and clients share the same cores. Memory is the server "
         "process's resident set (psutil).",
         "",

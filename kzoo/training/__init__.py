@@ -39,8 +39,6 @@ model.fit(train, validation_data=valid, epochs=10, callbacks=standard_callbacks(
 ```
 """
 
-import importlib
-
 _EXPORTS = {
     "strategy": (
         "STRATEGY_NAMES",
@@ -66,14 +64,31 @@ _EXPORTS = {
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = sorted(_MODULE_OF) + ["custom_objects"]
+__all__ = sorted(_MODULE_OF) + ["custom_objects", "load_model"]
+
+
+def _submodule(module):
+    """The submodule `module` of kzoo.training, imported on first use (static imports: the layout test reads them)."""
+    if module == "strategy":
+        from kzoo.training import strategy as found
+    elif module == "precision":
+        from kzoo.training import precision as found
+    elif module == "schedules":
+        from kzoo.training import schedules as found
+    elif module == "losses":
+        from kzoo.training import losses as found
+    elif module == "optimizers":
+        from kzoo.training import optimizers as found
+    else:
+        from kzoo.training import callbacks as found
+    return found
 
 
 def __getattr__(name):
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    value = getattr(_submodule(module), name)
     globals()[name] = value  # Later lookups skip __getattr__.
     return value
 
@@ -103,3 +118,27 @@ def custom_objects():
         optimizers.LossScaleOptimizer,
     )
     return {f"kzoo>{cls.__name__}": cls for cls in classes}
+
+
+def load_model(path, compile=False):
+    """Loads any kzoo `.keras` file: a model family, a keras-hub import, a compiled training run.
+
+    Keras finds a class in a `.keras` file only once it is registered, which
+    happens when its module is imported; this imports the kzoo model families and
+    layers (`kzoo.models`) and the training serializables, then loads the file.
+    `kzoo.load_model` is this function.
+
+    Args:
+        path: str or path. A `.keras` file (e.g. `runs/NAME/model.keras`).
+        compile: bool. Also restore the optimizer, loss and metrics. Defaults to False.
+
+    Example:
+    ```python
+    model = kzoo.load_model("runs/transformer_small-numbers_en_de/model.keras")
+    ```
+    """
+    import keras
+
+    import kzoo.models  # noqa: F401  (registers the kzoo families and layers)
+
+    return keras.saving.load_model(path, custom_objects=custom_objects(), compile=compile)

@@ -74,7 +74,7 @@ import keras
 import numpy as np
 
 from kzoo.training import multi_worker
-from kzoo.training._validation import check_choice, check_positive_int
+from kzoo.runtime.validation import check_choice, check_positive_int
 
 MODES = ("auto", "min", "max")
 _MAX_HINTS = ("acc", "auc", "f1", "bleu", "rouge", "precision", "recall", "exact_match")

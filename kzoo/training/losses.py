@@ -45,7 +45,7 @@ References:
 import keras
 from keras import ops
 
-from kzoo.training._validation import check_unit_interval
+from kzoo.runtime.validation import check_unit_interval
 
 _EPSILON = 1e-7
 

@@ -167,6 +167,8 @@ import shutil
 import tempfile
 import threading
 
+from kzoo.runtime.validation import check_positive_int
+
 SHARD_POLICIES = ("auto", "data", "file", "off")
 UPSTREAM_ISSUE = "https://github.com/keras-team/keras/issues/20585"
 
@@ -378,16 +380,7 @@ def per_replica_batch_size(global_batch_size, strategy):
             not divide evenly by `strategy.num_replicas_in_sync`.
     """
     replicas = strategy.num_replicas_in_sync
-    if (
-        isinstance(global_batch_size, bool)
-        or not isinstance(global_batch_size, int)
-        or global_batch_size <= 0
-    ):
-        raise ValueError(
-            "Received an invalid value for argument `global_batch_size`, "
-            "expected a positive integer. "
-            f"Received: global_batch_size={global_batch_size!r}"
-        )
+    check_positive_int("global_batch_size", global_batch_size)
     if global_batch_size % replicas:
         raise ValueError(
             "Received an invalid value for argument `global_batch_size`, "

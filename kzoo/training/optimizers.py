@@ -90,7 +90,7 @@ References:
 
 import keras
 
-from kzoo.training._validation import (
+from kzoo.runtime.validation import (
     check_choice,
     check_non_negative_float,
     check_positive_float,

@@ -51,7 +51,7 @@ compile_model(model, keras.optimizers.AdamW(1e-3), loss="mse", jit_compile=False
 ```
 """
 
-from kzoo.training._validation import check_choice
+from kzoo.runtime.validation import check_choice
 
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 DEVICE_TYPES = ("cpu", "gpu", "tpu")

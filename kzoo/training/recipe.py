@@ -33,14 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-# Which model families can learn which task kinds.
-FAMILIES_FOR_KIND = {
-    "translation": ("TransformerSeq2Seq", "GRUSeq2Seq"),
-    "classification": ("TextClassifier",),
-    "tagging": ("TokenTagger",),
-    "language_modeling": ("CausalLM",),
-    "image_classification": ("ViTClassifier",),
-}
+from kzoo.runtime.packing import pack_batch
+from kzoo.runtime.validation import check_choice, check_positive_float, check_positive_int
+
 TOKENIZERS = ("sentencepiece", "wordpiece", "byte")
 
 
@@ -106,38 +101,30 @@ class RunConfig:
         return cls(**values)
 
 
-def _positive(name, value, allow_none=False):
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"Received an invalid value for `{name}`, expected a positive integer. Received: {name}={value!r}")
-
-
 def validate(config):
     """Check every field before any work; returns (preset dict, task info). One sentence per problem."""
     from kzoo.data import task_info
-    from kzoo.models import _check_name
+    from kzoo.models import FAMILIES, _check_name
 
     preset = _check_name(config.preset)
     try:
         info = task_info(config.task)
     except ValueError as error:
         raise ValueError(str(error)) from None
-    _positive("epochs", config.epochs)
-    _positive("steps_per_epoch", config.steps_per_epoch, allow_none=True)
-    _positive("batch_size", config.batch_size)
-    _positive("vocabulary_size", config.vocabulary_size)
-    _positive("sequence_length", config.sequence_length, allow_none=True)
-    _positive("max_examples", config.max_examples, allow_none=True)
-    if not config.learning_rate or config.learning_rate <= 0:
-        raise ValueError(f"Received an invalid value for `learning_rate`, expected a positive number. Received: learning_rate={config.learning_rate!r}")
-    if config.tokenizer not in TOKENIZERS:
-        raise ValueError(f"Received an invalid value for `tokenizer`, expected one of {', '.join(TOKENIZERS)}. Received: tokenizer={config.tokenizer!r}")
+    check_positive_int("epochs", config.epochs)
+    check_positive_int("steps_per_epoch", config.steps_per_epoch, allow_none=True)
+    check_positive_int("batch_size", config.batch_size)
+    check_positive_int("vocabulary_size", config.vocabulary_size)
+    check_positive_int("sequence_length", config.sequence_length, allow_none=True)
+    check_positive_int("max_examples", config.max_examples, allow_none=True)
+    check_positive_float("learning_rate", config.learning_rate)
+    check_choice("tokenizer", config.tokenizer, TOKENIZERS)
     kind = info["kind"]
-    if preset["family"] not in FAMILIES_FOR_KIND[kind]:
+    if kind not in FAMILIES[preset["family"]][0].task_kinds:  # Each family declares the task kinds it learns.
+        able = [family for family, (task_class, _) in FAMILIES.items() if kind in task_class.task_kinds]
         raise ValueError(
             f"Preset {config.preset!r} is a {preset['family']}, which cannot learn the {kind} task {config.task!r}; "
-            f"use a {' or '.join(FAMILIES_FOR_KIND[kind])} preset."
+            f"use a {' or '.join(able)} preset."
         )
     return preset, info
 
@@ -268,18 +255,15 @@ def train(config, verbose=1):
 
 def load_run(run_dir):
     """(model, tokenizer or None, resolved config dict, task) of a finished run."""
-    import keras
-
     import kzoo.data as data
-    import kzoo.models  # noqa: F401  (registers the kzoo classes for load_model)
-    from kzoo.training import custom_objects
+    from kzoo.training import load_model
 
     run_dir = Path(run_dir)
     for required in ("config.json", "model.keras"):
         if not (run_dir / required).exists():
             raise ValueError(f"{run_dir} is not a finished kzoo run: {required} is missing.")
     config = json.loads((run_dir / "config.json").read_text())
-    model = keras.models.load_model(run_dir / "model.keras", custom_objects=custom_objects(), compile=False)
+    model = load_model(run_dir / "model.keras")
     tokenizer = data.load_tokenizer(run_dir / "tokenizer") if (run_dir / "tokenizer").exists() else None
     return model, tokenizer, config, data.load_task(config["task"])
 
@@ -297,18 +281,14 @@ def translate(model, tokenizer, sources, max_new_tokens=None, batch_size=64, **g
     max_new_tokens = max_new_tokens or length
     outputs = []
     for chunk in _batches(list(sources), batch_size):
-        ids = tokenizer.encode(chunk)
-        width = min(length, max(len(i) for i in ids) + 2)
-        encoder = np.full((len(chunk), width), tokenizer.pad_id, "int32")
-        for row, tokens in enumerate(ids):
-            tokens = [tokenizer.start_id] + tokens[: width - 2] + [tokenizer.end_id]
-            encoder[row, : len(tokens)] = tokens
-        inputs = {"encoder_token_ids": encoder, "encoder_padding_mask": (encoder != tokenizer.pad_id).astype("int32")}
+        encoder, mask = pack_batch(tokenizer.encode(chunk), start_id=tokenizer.start_id, end_id=tokenizer.end_id,
+                                   pad_id=tokenizer.pad_id, max_length=length)
+        inputs = {"encoder_token_ids": encoder, "encoder_padding_mask": mask}
         tokens = model.generate(
             inputs, max_new_tokens, start_token_id=tokenizer.start_id, end_token_id=tokenizer.end_id,
             pad_token_id=tokenizer.pad_id, **generation,
         )
-        outputs.extend(tokenizer.decode_batch(tokens.tolist()))
+        outputs.extend(tokenizer.decode_batch(tokens))
     return outputs
 
 

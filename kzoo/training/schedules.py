@@ -26,7 +26,7 @@ cosine = WarmupCosineDecay(peak_learning_rate=5e-4, warmup_steps=1000, decay_ste
 import keras
 from keras import ops
 
-from kzoo.training._validation import (
+from kzoo.runtime.validation import (
     check_non_negative_int,
     check_positive_float,
     check_positive_int,

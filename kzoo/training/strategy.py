@@ -51,7 +51,7 @@ import logging
 import os
 
 from kzoo.training import multi_worker
-from kzoo.training._validation import check_choice
+from kzoo.runtime.validation import check_choice
 
 STRATEGY_NAMES = ("auto", "default", "mirrored", "multi_worker", "tpu", "one_device")
 STRATEGY_KINDS = ("tpu", "multi_worker", "mirrored", "default")

@@ -34,7 +34,7 @@ def test_exports_resolve_lazily_to_the_module_objects():
         "callbacks": callbacks,
     }
     for name in training.__all__:
-        if name == "custom_objects":
+        if name in ("custom_objects", "load_model"):  # Functions of the package itself.
             continue
         owner = modules[training._MODULE_OF[name]]
         assert getattr(training, name) is getattr(owner, name), name
@@ -80,3 +80,32 @@ def test_a_model_compiled_with_kzoo_objects_round_trips_through_keras_file(tmp_p
     assert set(actual) == {"loss", "masked_accuracy"}
     for name, value in expected.items():
         assert actual[name] == pytest.approx(value, rel=1e-6), name
+
+
+def test_load_model_restores_a_compiled_kzoo_model_and_a_fresh_process_loads_with_kzoo_alone(tmp_path):
+    import kzoo
+
+    keras.utils.set_random_seed(0)
+    model = kzoo.create("classifier_tiny", vocabulary_size=30, max_sequence_length=8)
+    model.compile(optimizer=training.make_optimizer("adamw", 1e-3), loss=training.MaskedSparseCategoricalCrossentropy())
+    inputs = {"token_ids": np.ones((2, 8), "int32"), "segment_ids": np.zeros((2, 8), "int32"),
+              "padding_mask": np.ones((2, 8), "int32")}
+    model.save(tmp_path / "model.keras")
+    loaded = training.load_model(tmp_path / "model.keras", compile=True)
+    assert type(loaded.optimizer) is training.optimizers.AdamW
+    np.testing.assert_array_equal(loaded.predict(inputs, verbose=0), model.predict(inputs, verbose=0))
+    # What a new user types: `import kzoo`, then load a run's model (the classes register on first use).
+    code = f"import kzoo; print(type(kzoo.load_model({str(tmp_path / 'model.keras')!r})).__name__)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "TextClassifier"
+
+
+def test_importing_kzoo_models_registers_the_classes_for_plain_keras(tmp_path):
+    import kzoo
+
+    kzoo.create("causal_lm_tiny", vocabulary_size=30).save(tmp_path / "lm.keras")
+    code = f"import keras, kzoo.models; print(type(keras.saving.load_model({str(tmp_path / 'lm.keras')!r})).__name__)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "CausalLM"

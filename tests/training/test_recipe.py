@@ -87,7 +87,7 @@ def test_config_file_with_unknown_keys_is_rejected(tmp_path):
     ],
 )
 def test_cli_bad_input_is_one_sentence_and_exit_code_2(tmp_path, arguments, match):
-    result = subprocess.run([sys.executable, "-m", "kzoo.cli", *arguments], capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    result = subprocess.run([sys.executable, "-m", "kzoo.commands", *arguments], capture_output=True, text=True, timeout=180, cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert match in result.stderr

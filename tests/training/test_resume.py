@@ -30,7 +30,7 @@ CONFIG = {
 
 def _kzoo_train(config_path, run_dir, kill_after_step=None):
     prefix = [sys.executable, os.path.join(HERE, "train_and_kill.py"), str(kill_after_step)] if kill_after_step else [
-        sys.executable, "-m", "kzoo.cli", "train"
+        sys.executable, "-m", "kzoo.commands", "train"
     ]
     environment = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
     return subprocess.run(

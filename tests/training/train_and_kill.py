@@ -17,7 +17,7 @@ def main(kill_after_step, arguments):
     import keras
 
     import kzoo.training.callbacks as callbacks
-    from kzoo.cli import main as kzoo
+    from kzoo.commands import main as kzoo
 
     class KillAfterStep(keras.callbacks.Callback):
         def __init__(self):

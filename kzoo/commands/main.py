@@ -1,12 +1,15 @@
-"""The `kzoo` command.
+"""The `kzoo` command: argument parsing and one handler per subcommand.
 
 Every subcommand fails with one sentence on stderr and a non-zero exit code on bad
 input; tracebacks are for bugs only. Heavy imports (TensorFlow) happen inside the
-subcommands so `kzoo --help` answers at once.
+handlers that need them, through `import_tensorflow_quietly`, so `kzoo --help`,
+`kzoo list` and `kzoo serve` never load TensorFlow and the others show no
+start-up notices.
 
 Example:
 ```
 kzoo --help
+python -m kzoo.commands list
 ```
 """
 
@@ -15,18 +18,13 @@ import os
 import sys
 
 from kzoo import __version__
+from kzoo.commands.table import format_table
+from kzoo.commands.tensorflow_startup import import_tensorflow_quietly
+from kzoo.serve.command import add_serve_arguments, run_from_args  # TF-free: answers --help at once.
 
 
 class UsageError(Exception):
     """A mistake in what the user asked for; printed as one sentence, exit code 2."""
-
-
-def _table(rows, columns):
-    """Plain-text table: one header line, then one line per row."""
-    widths = [max(len(str(c)), *(len(str(r[c])) for r in rows)) for c in columns]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(columns, widths))]
-    lines += ["  ".join(str(r[c]).ljust(w) for c, w in zip(columns, widths)) for r in rows]
-    return "\n".join(line.rstrip() for line in lines)
 
 
 def _list(args):
@@ -34,7 +32,7 @@ def _list(args):
         from kzoo.data import list_tasks
 
         rows = list_tasks()
-        print(_table(rows, list(rows[0])))
+        print(format_table(rows, list(rows[0])))
         return 0
     from kzoo.presets import PRESETS  # Plain data: no TensorFlow needed to list.
 
@@ -42,26 +40,26 @@ def _list(args):
         {"name": name, "family": p["family"], "parameters": f"{p['parameters']:,}", "description": p["description"]}
         for name, p in PRESETS.items()
     ]
-    print(_table(rows, ["name", "family", "parameters", "description"]))
+    print(format_table(rows, ["name", "family", "parameters", "description"]))
     return 0
 
 
 def _train(args):
-    from kzoo.training.recipe import RunConfig, train
-
     fields = {
         "preset": args.preset, "task": args.task, "run_dir": args.run_dir, "epochs": args.epochs,
         "steps_per_epoch": args.steps_per_epoch, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
         "tokenizer": args.tokenizer, "vocabulary_size": args.vocabulary_size, "precision": args.precision,
         "strategy": args.strategy, "seed": args.seed, "max_examples": args.max_examples, "jit_compile": args.jit_compile,
     }
+    if not args.config and (not args.preset or not args.task):
+        raise UsageError("name a PRESET and --task TASK, or give --config run.yaml.")
+    import_tensorflow_quietly()
+    from kzoo.training.recipe import RunConfig, train
+
     try:
         if args.config:
             config = RunConfig.from_file(args.config, **fields)
         else:
-            if not args.preset or not args.task:
-                raise UsageError("name a PRESET and --task TASK, or give --config run.yaml.")
-            fields.setdefault("run_dir", None)
             fields["run_dir"] = fields["run_dir"] or f"runs/{args.preset}-{args.task}"
             config = RunConfig(**{k: v for k, v in fields.items() if v is not None})
         run_dir = train(config, verbose=1 if sys.stdout.isatty() else 2)
@@ -73,6 +71,9 @@ def _train(args):
 
 
 def _evaluate(args):
+    if not os.path.isdir(args.run_dir):  # One sentence before TensorFlow loads.
+        raise UsageError(f"{args.run_dir} is not a finished kzoo run: there is no such folder.")
+    import_tensorflow_quietly()
     from kzoo.training.recipe import evaluate
 
     try:
@@ -80,28 +81,31 @@ def _evaluate(args):
     except ValueError as error:
         raise UsageError(str(error)) from None
     rows = [{"metric": k, "value": f"{v:.2f}" if isinstance(v, float) else v} for k, v in results.items() if k != "samples"]
-    print(_table(rows, ["metric", "value"]))
+    print(format_table(rows, ["metric", "value"]))
     for sample in results.get("samples", []):
         print(f"  {sample['source']!r} -> {sample['hypothesis']!r} (reference {sample['reference']!r})")
     return 0
 
 
 def _export(args):
-    from export.cli import export_run
+    import_tensorflow_quietly()
+    from export.bundle import ExportOptions
+    from kzoo.commands.export import SUMMARY_COLUMNS, export_run
 
     try:
-        rows = export_run(
-            args.run_dir, out=args.out, formats=args.formats, quantize=args.quantize, skip_failing=args.skip_failing,
-            allow_select_ops=args.allow_select_ops, onnx_quantize=args.onnx_quantize,
-        )
+        # The options are checked before the run folder or the model is read: a typo fails at once.
+        options = ExportOptions(formats=args.formats, quantize=args.quantize, onnx_quantize=args.onnx_quantize,
+                                skip_failing=args.skip_failing, allow_select_ops=args.allow_select_ops)
+        rows = export_run(args.run_dir, options, out=args.out)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    print(_table(rows, ["format", "size", "max diff", "metric", "latency"]))
+    print(format_table(rows, SUMMARY_COLUMNS))
     return 0
 
 
 def _quickstart(args):
-    from kzoo.quickstart import run
+    import_tensorflow_quietly()
+    from kzoo.commands.quickstart import run
 
     try:
         run(preset=args.preset, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, fresh=args.fresh)
@@ -111,21 +115,16 @@ def _quickstart(args):
 
 
 def _bench(args):
-    if os.path.isfile(os.path.join("benchmarks", "run_all.py")) and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # A console script does not search the current folder.
+    from kzoo.commands.bench import run_benchmarks
+
     try:
-        from benchmarks import run_all
-    except ImportError:
-        raise UsageError("the benchmarks live in the source tree; run `kzoo bench` (or `make bench`) from a kzoo checkout.") from None
-    unknown = sorted(set(args.only or ()) - set(run_all.area_names()))
-    if unknown:
-        raise UsageError(f"unknown benchmark area {', '.join(unknown)}; choose from {', '.join(run_all.area_names())}.")
-    forwarded = ["--markdown", args.markdown] + (["--quick"] if args.quick else []) + (["--only", *args.only] if args.only else [])
-    run_all.main(forwarded)
-    return 0
+        return run_benchmarks(only=args.only, quick=args.quick, markdown=args.markdown)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
-def _build_parser():
+def build_parser():
+    """The `kzoo` argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="kzoo",
         description="Train Keras Transformers and ship them to TFLite and ONNX Runtime.",
@@ -170,8 +169,6 @@ def _build_parser():
     exporting.add_argument("--allow-select-ops", action="store_true", help="allow Select TF ops in TFLite")
     exporting.set_defaults(handler=_export)
 
-    from export.serve import add_serve_arguments, run_from_args  # TF-free: answers --help at once.
-
     serving = commands.add_parser("serve", help="serve a bundle over HTTP with ONNX Runtime (no TensorFlow)")
     add_serve_arguments(serving)
     serving.set_defaults(handler=run_from_args)
@@ -192,10 +189,8 @@ def _build_parser():
 
 
 def main(argv=None):
-    # TensorFlow's C++ start-up notices would bury the one sentence a mistake gets;
-    # warnings and errors still show (and the variable, if set, wins).
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    parser = _build_parser()
+    """Runs the `kzoo` command; returns its exit status."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -208,7 +203,3 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"kzoo {args.command}: interrupted.", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,24 +1,39 @@
-"""benchmarks/export.py: every format and variant timed and sized, ratios match the numbers, its section written."""
+"""benchmarks/export.py, run as a script: every format and variant timed and sized, ratios match the numbers,
+its section written."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from benchmarks import export as bench
+REPOSITORY = Path(__file__).resolve().parents[2]
+# What the benchmark measures, by design: every variant of the classifier bundle and its fp32 twin.
+FP32_OF = {"savedmodel": "savedmodel", "onnx": "onnx", "onnx_dynamic_int8": "onnx", "tflite_fp32": "tflite_fp32",
+           "tflite_fp16": "tflite_fp32", "tflite_dynamic_int8": "tflite_fp32", "tflite_int8": "tflite_fp32"}
+BATCHES = (1, 8)
+QUICK_REPETITIONS = 5
+TRANSLATOR_PATHS = {"savedmodel", "keras", "onnx", "tflite_fp32"}
 
 
 @pytest.mark.slow
 def test_quick_run_covers_every_variant_and_writes_its_section(tmp_path):
-    markdown = tmp_path / "benchmarks.md"
+    markdown, rows_file = tmp_path / "benchmarks.md", tmp_path / "rows.json"
     other = "<!-- layers:start -->\nkept as it was\n<!-- layers:end -->\n"
     markdown.write_text("# Benchmarks\n\n" + other)
 
-    rows = bench.main(["--quick", "--markdown", str(markdown)])
+    command = [sys.executable, "-m", "benchmarks.export", "--quick", "--markdown", str(markdown), "--json", str(rows_file)]
+    result = subprocess.run(command, cwd=REPOSITORY, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = json.loads(rows_file.read_text())
 
     classifier = {(r["variant"], r["batch"]): r for r in rows if r["table"] == "classifier"}
-    assert set(classifier) == {(name, batch) for name in bench.VARIANT_NAMES for batch in bench.BATCHES}
+    assert set(classifier) == {(name, batch) for name in FP32_OF for batch in BATCHES}
     for (name, batch), row in classifier.items():
-        assert row["size_bytes"] > 0 and row["p50_ms"] > 0 and row["runs"] == bench.SETTINGS["quick"][4], name
+        assert row["size_bytes"] > 0 and row["p50_ms"] > 0 and row["runs"] == QUICK_REPETITIONS, name
         assert row["min_ms"] <= row["p50_ms"] <= row["p90_ms"], name
-        fp32 = next(v[4] for v in bench.VARIANTS if v[0] == name)
+        fp32 = FP32_OF[name]
         assert row["size_ratio"] == pytest.approx(row["size_bytes"] / classifier[fp32, batch]["size_bytes"])
         assert row["speedup"] == pytest.approx(classifier["savedmodel", batch]["p50_ms"] / row["p50_ms"])
         assert row["speedup_min"] == pytest.approx(classifier["savedmodel", batch]["min_ms"] / row["min_ms"])
@@ -32,7 +47,7 @@ def test_quick_run_covers_every_variant_and_writes_its_section(tmp_path):
     assert classifier["tflite_fp16", 1]["size_bytes"] < classifier["tflite_fp32", 1]["size_bytes"]
 
     translator = {r["variant"]: r for r in rows if r["table"] == "translator"}
-    assert set(translator) == set(bench.TRANSLATOR_LABELS)
+    assert set(translator) == TRANSLATOR_PATHS
     for name, row in translator.items():
         assert row["ms_per_token"] == pytest.approx(row["call_ms"] / row["new_tokens"]), name
         assert row["speedup"] == pytest.approx(translator["savedmodel"]["ms_per_token"] / row["ms_per_token"]), name
@@ -43,5 +58,5 @@ def test_quick_run_covers_every_variant_and_writes_its_section(tmp_path):
     start, end = text.index("<!-- export:start -->"), text.index("<!-- export:end -->")
     section = text[start:end]
     assert "| format | variant | runtime | batch | size |" in section
-    assert section.count("| TFLite | int8 | LiteRT |") == len(bench.BATCHES)
+    assert section.count("| TFLite | int8 | LiteRT |") == len(BATCHES)
     assert "python -m benchmarks.export --quick" in section

@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-KZOO = [sys.executable, "-m", "kzoo.cli"]
+KZOO = [sys.executable, "-m", "kzoo.commands"]
 
 
 def _run(*args):
@@ -36,6 +36,6 @@ def test_bench_refuses_an_unknown_area_in_one_sentence():
 
 
 def test_bench_outside_a_checkout_says_where_to_run_it(tmp_path):
-    result = subprocess.run([sys.executable, "-c", "import sys; from kzoo.cli import main; sys.exit(main(['bench']))"],
+    result = subprocess.run([sys.executable, "-c", "import sys; from kzoo.commands import main; sys.exit(main(['bench']))"],
                             capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 2 and "from a kzoo checkout" in result.stderr
