@@ -92,6 +92,19 @@ def _step_function(model, model_inputs, use_cache):
     return next_cached if use_cache else next_uncached
 
 
+def _processed(next_function, options, lengths, max_new_tokens):
+    """`next_function` whose logits have the suppressed tokens removed and the end forced at each row's last token."""
+    if not options.suppressed_token_ids and not options.force_end_token:
+        return next_function
+
+    def next_processed(prompt, state, index):
+        logits, hidden, state = next_function(prompt, state, index)
+        last = ops.equal(index + 1 - lengths, max_new_tokens)  # [B]
+        return _process_scores(logits, options, last), hidden, state
+
+    return next_processed
+
+
 def _sampler(options):
     """keras-hub's sampler for `options.strategy` (None for beam search), its seed states recorded."""
     import keras_hub
@@ -109,23 +122,43 @@ def _sampler(options):
     return sampler
 
 
-def _length_penalty(length, alpha):
-    """GNMT length normalisation ((5 + length) / 6) ** alpha."""
-    return ops.power((5.0 + ops.cast(length, "float32")) / 6.0, alpha)
+def _length_penalty(length, alpha, normalization="gnmt"):
+    """The divisor of a finished hypothesis's log-probability (see `kzoo.runtime.decoding.DecodingOptions`)."""
+    length = ops.cast(length, "float32")
+    if normalization == "average":
+        return ops.power(length, alpha)
+    return ops.power((5.0 + length) / 6.0, alpha)
+
+
+def _process_scores(scores, options, last):
+    """`kzoo.runtime.decoding.process_scores` in TensorFlow: scores `[N, V]`, `last` `[N]` bool."""
+    import tensorflow as tf
+
+    vocabulary = ops.shape(scores)[-1]
+    if options.suppressed_token_ids:
+        suppressed = ops.sum(ops.one_hot(list(options.suppressed_token_ids), vocabulary), axis=0) > 0  # [V]
+        scores = ops.where(suppressed, -np.inf, scores)
+    if options.force_end_token:
+        forced_end = ops.where(ops.equal(ops.arange(vocabulary), options.end_token_id), 0.0, -np.inf)  # [V]
+        scores = tf.where(ops.expand_dims(last, -1), ops.cast(forced_end, scores.dtype), scores)
+    return scores
 
 
 def _beam_search(next_function, prompt, forced, lengths, state, start, options):
     """Beam search over `next_function`; returns the best sequence per row [B, L].
 
-    Unfinished beams compete on log-probability; a beam that emits the end token is
-    moved to a finished set scored with the length penalty. At the end unfinished
-    beams join the finished set (scored the same way) and the best one wins.
+    Step for step the numpy beam search of `kzoo.runtime.decoding` (see there for
+    the "gnmt" and "average" rules): unfinished beams compete on log-probability;
+    a hypothesis that ends moves to a finished set scored with the length
+    normalization; the best finished hypothesis wins ("gnmt": the unfinished
+    beams join it at the end).
     """
     import tensorflow as tf
 
     batch, total = prompt.shape
     beams = check_positive_int("num_beams", options.num_beams)
-    length_penalty, end_token_id = float(options.length_penalty), options.end_token_id
+    alpha, end_token_id, normalization = float(options.length_penalty), options.end_token_id, options.length_normalization
+    average = normalization == "average"
     negative_infinity = -1e9
 
     def tile(x):  # [B, ...] -> [B * K, ...]
@@ -135,18 +168,25 @@ def _beam_search(next_function, prompt, forced, lengths, state, start, options):
     log_probs = ops.tile(ops.convert_to_tensor([[0.0] + [negative_infinity] * (beams - 1)]), (batch, 1))
     finished = ops.zeros_like(sequences)
     finished_scores = ops.full((batch, beams), negative_infinity)
+    finished_flags = ops.zeros((batch, beams), "bool")
+    improvable = ops.ones((batch,), "bool")
     state = tf.nest.map_structure(tile, state)
     forced = ops.convert_to_tensor(forced)
     lengths = ops.convert_to_tensor(lengths)
+    max_new_tokens = total - ops.max(lengths)
+    top_k_mask = ops.arange(2 * beams) < beams  # Only these candidates may finish under "average".
     end = -1 if end_token_id is None else end_token_id
 
     def gather(x, indices):  # x [B, K', ...], indices [B, K] -> [B, K, ...]
         return tf.gather(x, indices, batch_dims=1)
 
-    def body(index, sequences, log_probs, finished, finished_scores, state):
+    def body(index, done, sequences, log_probs, finished, finished_scores, finished_flags, improvable, state):
         logits, _, state = next_function(ops.reshape(sequences, (batch * beams, total)), state, index)
         vocabulary = ops.shape(logits)[-1]
-        step = ops.reshape(ops.log_softmax(ops.cast(logits, "float32")), (batch, beams, vocabulary))
+        generated = index + 1 - ops.expand_dims(lengths, 1)  # [B, 1]: tokens generated incl. this one
+        last = ops.reshape(ops.repeat(ops.equal(generated, max_new_tokens), beams, axis=1), (-1,))
+        step = _process_scores(ops.log_softmax(ops.cast(logits, "float32")), options, last)
+        step = ops.reshape(step, (batch, beams, vocabulary))
         # Forced prompt positions: the prompt token costs nothing, anything else is impossible.
         prompt_token = ops.one_hot(prompt[:, index], vocabulary)  # [B, V]
         forced_step = ops.expand_dims((1.0 - prompt_token) * negative_infinity, 1)
@@ -159,31 +199,52 @@ def _beam_search(next_function, prompt, forced, lengths, state, start, options):
         position = ops.one_hot(index, total, dtype="int32")  # [L]
         candidates = candidates * (1 - position) + ops.expand_dims(token, -1) * position
         ends = ops.logical_and(ops.equal(token, end), ops.logical_not(forced[:, index : index + 1]))
-        # Unfinished: the K best candidates that did not just end.
-        alive_scores = ops.where(ends, negative_infinity, top_scores)
+        stops = ops.logical_or(ends, generated >= max_new_tokens) if average else ends
+        # Unfinished: the K best candidates that did not just stop.
+        if average:
+            alive_scores = top_scores + negative_infinity * ops.cast(stops, "float32")
+        else:
+            alive_scores = ops.where(ends, negative_infinity, top_scores)
         alive_scores, alive = ops.top_k(alive_scores, k=beams)
         sequences = gather(candidates, alive)
         state = tf.nest.map_structure(
             lambda x: tf.gather(x, ops.reshape(gather(origin, alive) + ops.arange(batch)[:, None] * beams, (-1,))),
             state,
         )
-        # Finished: merge the candidates that just ended into the finished set.
-        generated = index + 1 - ops.expand_dims(lengths, 1)  # tokens generated incl. the end token
-        ended_scores = ops.where(ends, top_scores / _length_penalty(generated, length_penalty), negative_infinity)
-        merged_scores = ops.concatenate([finished_scores, ended_scores], axis=1)
-        merged = ops.concatenate([finished, candidates], axis=1)
+        # Finished: merge the candidates that just stopped into the finished set.
+        normalized = top_scores / _length_penalty(generated, alpha, normalization)
+        if average:
+            finishing = ops.logical_and(stops, top_k_mask)
+            full = ops.logical_and(ops.all(finished_flags, axis=1), options.early_stopping is True)
+            closed = ops.logical_or(ops.logical_not(improvable), full)[:, None]
+            blocked = ops.logical_or(closed, ops.logical_not(finishing))
+            candidate_scores = normalized + negative_infinity * ops.cast(blocked, "float32")
+        else:
+            finishing = ends
+            candidate_scores = ops.where(ends, normalized, negative_infinity)
+        merged_scores = ops.concatenate([finished_scores, candidate_scores], axis=1)
         finished_scores, keep = ops.top_k(merged_scores, k=beams)
-        finished = gather(merged, keep)
-        return index + 1, sequences, alive_scores, finished, finished_scores, state
+        finished = gather(ops.concatenate([finished, candidates], axis=1), keep)
+        finished_flags = gather(ops.concatenate([finished_flags, finishing], axis=1), keep)
+        if average:
+            longest = max_new_tokens if options.early_stopping == "never" and alpha > 0.0 else generated[:, 0]
+            best_running = alive_scores[:, 0] / _length_penalty(longest, alpha, normalization)
+            worst = ops.where(finished_flags, ops.min(finished_scores, axis=1, keepdims=True), negative_infinity)
+            improvable = ops.logical_and(improvable, ops.any(best_running[:, None] > worst, axis=1))
+            all_full = ops.logical_and(ops.all(finished_flags), options.early_stopping is True)
+            done = ops.logical_or(ops.logical_or(ops.logical_not(ops.any(improvable)), all_full), ops.all(stops))
+        return index + 1, done, sequences, alive_scores, finished, finished_scores, finished_flags, improvable, state
 
-    def condition(index, *unused):
-        return index < total
+    def condition(index, done, *unused):
+        return ops.logical_and(index < total, ops.logical_not(done))
 
-    _, sequences, log_probs, finished, finished_scores, _ = tf.while_loop(
-        condition, body, (ops.convert_to_tensor(start, "int32"), sequences, log_probs, finished, finished_scores, state)
-    )
+    loop_vars = (ops.convert_to_tensor(start, "int32"), ops.convert_to_tensor(False), sequences, log_probs, finished,
+                 finished_scores, finished_flags, improvable, state)
+    _, _, sequences, log_probs, finished, finished_scores, _, _, _ = tf.while_loop(condition, body, loop_vars)
+    if average:
+        return finished[:, 0]  # Sorted: the best finished hypothesis first.
     generated = total - ops.expand_dims(lengths, 1)
-    alive_scores = log_probs / _length_penalty(generated, length_penalty)
+    alive_scores = log_probs / _length_penalty(generated, alpha)
     all_scores = ops.concatenate([finished_scores, alive_scores], axis=1)
     best = ops.argmax(all_scores, axis=1)
     everything = ops.concatenate([finished, sequences], axis=1)
@@ -206,6 +267,10 @@ def generate(
     seed=None,
     use_cache=True,
     jit_compile=False,
+    length_normalization="gnmt",
+    early_stopping=False,
+    suppressed_token_ids=(),
+    force_end_token=False,
 ):
     """Decode `max_new_tokens` tokens per row; returns int32 `[B, max_new_tokens]`.
 
@@ -229,6 +294,14 @@ def generate(
         seed: int. Makes sampling reproducible.
         use_cache: bool. False recomputes the full forward pass every step.
         jit_compile: bool. Compile the loop with XLA.
+        length_normalization: "gnmt" (default) or "average" (transformers'
+            beam search); see `kzoo.runtime.decoding.DecodingOptions`.
+        early_stopping: False, True or "never", for "average".
+        suppressed_token_ids: tuple of int. Tokens never generated.
+        force_end_token: bool. End each unfinished row at its last new token.
+
+    An imported checkpoint's own settings are `kzoo.import_checkpoint(...).decoding`:
+    `model.generate(inputs, 32, **imported.decoding, start_token_id=..., end_token_id=...)`.
     """
     import tensorflow as tf
 
@@ -236,7 +309,9 @@ def generate(
         strategy=strategy, num_beams=num_beams, length_penalty=float(length_penalty), top_k=top_k, top_p=top_p,
         temperature=float(temperature) if not isinstance(temperature, bool) else temperature, seed=seed,
         start_token_id=start_token_id, end_token_id=end_token_id, pad_token_id=pad_token_id,
-    ).check_token_ids(model.vocabulary_size)
+        length_normalization=length_normalization, early_stopping=early_stopping,
+        suppressed_token_ids=tuple(suppressed_token_ids), force_end_token=force_end_token,
+    ).check_token_ids(model.decoded_vocabulary_size)
     prompt = _prompt_buffer(model, inputs, max_new_tokens, options)
     key = (options, use_cache, jit_compile, prompt.start)
     compiled, sampler = _compiled_loops.setdefault(model, {}).get(key) or (None, None)
@@ -284,7 +359,11 @@ def decoding_loop(model, options, start, use_cache=True, sampler=None):
             _, state = model.decode_step(tokens[:, : start - 1], state, 0)
         if options.strategy == "beam":
             return _beam_search(next_function, tokens, forced, lengths, state, start, options)
-        stop = None if options.end_token_id is None else [options.end_token_id]
+        next_function = _processed(next_function, options, lengths, total - ops.max(lengths))
+        # keras-hub's samplers stop once every row holds the end id anywhere past its prompt, positions not yet
+        # decoded included, which hold the pad id: where pad and end are one id (GPT-2), decode to the end instead.
+        ends = options.end_token_id is not None and options.end_token_id != options.pad_token_id
+        stop = [options.end_token_id] if ends else None
         return sampler(next_function, tokens, cache=state, index=start, mask=forced, stop_token_ids=stop)
 
     return run

@@ -100,7 +100,7 @@ class _MarkovModel:
     (4) has p=0.9 (0.4 * 0.9 = 0.36). Greedy takes A; beam search finds B, end.
     """
 
-    vocabulary_size = 14
+    vocabulary_size = decoded_vocabulary_size = 14
     max_sequence_length = 8
 
     def __init__(self):

@@ -22,6 +22,7 @@ from keras_hub.layers import PositionEmbedding, RotaryEmbedding
 from kzoo.layers.additive_attention import AdditiveAttention
 from kzoo.layers.feed_forward import FeedForward
 from kzoo.layers.multi_head_attention import MultiHeadAttention
+from kzoo.layers.output_bias import OutputBias
 from kzoo.layers.patch_embedding import PatchEmbedding
 from kzoo.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
 from kzoo.layers.transformer_decoder_block import TransformerDecoderBlock
@@ -31,6 +32,7 @@ __all__ = [
     "AdditiveAttention",
     "FeedForward",
     "MultiHeadAttention",
+    "OutputBias",
     "PatchEmbedding",
     "PositionEmbedding",
     "ReversibleEmbedding",

@@ -9,18 +9,26 @@ computes the angles in float32 and casts only the result.
 import keras
 from keras import ops
 
-from kzoo.runtime.validation import check_positive_float
+from kzoo.runtime.validation import check_choice, check_positive_float
+
+LAYOUTS = ("interleaved", "concatenated")
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
 class SinusoidalPositionEncoding(keras.layers.Layer):
     """The position encoding of Vaswani et al. (2017), section 3.5, from a start index.
 
-    `PE(p, 2i) = sin(p / w^(2i/D))`, `PE(p, 2i+1) = cos(p / w^(2i/D))` with
-    `w = max_wavelength`. It has no weights; masks pass through unchanged.
+    With `w = max_wavelength` and frequencies `f_i = w^(-2i/D)`, the "interleaved"
+    layout is the paper's: `PE(p, 2i) = sin(p f_i)`, `PE(p, 2i+1) = cos(p f_i)`.
+    The "concatenated" layout puts every sine first and every cosine after them,
+    `PE(p, i) = sin(p f_i)` for `i < ceil(D/2)`, then `cos(p f_(i - ceil(D/2)))`: the
+    layout of tensor2tensor and of Marian / OPUS-MT checkpoints
+    (`MarianSinusoidalPositionalEmbedding`). It has no weights; masks pass through
+    unchanged.
 
     Args:
         max_wavelength: float. Defaults to 10000.
+        layout: str. "interleaved" (default) or "concatenated".
 
     Call arguments:
         inputs: `[B, T, D]`; only its shape is used.
@@ -40,9 +48,10 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
         - [Vaswani et al., 2017](https://arxiv.org/abs/1706.03762)
     """
 
-    def __init__(self, max_wavelength=10000.0, **kwargs):
+    def __init__(self, max_wavelength=10000.0, layout="interleaved", **kwargs):
         super().__init__(**kwargs)
         self.max_wavelength = check_positive_float("max_wavelength", max_wavelength)
+        self.layout = check_choice("layout", layout, LAYOUTS)
         self.supports_masking = True
         self.built = True
 
@@ -54,11 +63,18 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
         positions = ops.arange(length, dtype="float32")  # [T]
         positions = ops.expand_dims(start, -1) + positions if len(start.shape) == 1 else start + positions
         positions = ops.reshape(positions, (-1, length, 1))  # [1 or B, T, 1]
-        even_index = ops.cast(2 * (ops.arange(width) // 2), "float32")  # [D]: 0, 0, 2, 2, ...
-        frequencies = ops.exp(even_index * (-ops.log(self.max_wavelength) / ops.cast(width, "float32")))
+        index = ops.arange(width)
+        if self.layout == "interleaved":
+            is_cosine = ops.cast(index % 2, "float32")  # [D]: 0, 1, 0, 1, ...
+            frequency_index = 2 * (index // 2)  # [D]: 0, 0, 2, 2, ...
+        else:
+            half = (width + 1) // 2
+            is_cosine = ops.cast(index >= half, "float32")  # [D]: 0, ..., 0, 1, ..., 1
+            frequency_index = 2 * (index - half * ops.cast(is_cosine, index.dtype))  # [D]: 0, 2, ..., 0, 2, ...
+        frequencies = ops.exp(ops.cast(frequency_index, "float32") * (-ops.log(self.max_wavelength) / ops.cast(width, "float32")))
         angles = positions * frequencies  # [1 or B, T, D]
-        is_odd = ops.cast(ops.arange(width) % 2, "float32")
-        encodings = ops.sin(angles) * (1.0 - is_odd) + ops.cos(angles) * is_odd
+        # Arithmetic masking, not a select: both convert to a few builtins everywhere.
+        encodings = ops.sin(angles) * (1.0 - is_cosine) + ops.cos(angles) * is_cosine
         return ops.broadcast_to(ops.cast(encodings, self.compute_dtype), shape)
 
     def compute_output_shape(self, inputs_shape):
@@ -66,5 +82,5 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"max_wavelength": self.max_wavelength})
+        config.update({"max_wavelength": self.max_wavelength, "layout": self.layout})
         return config

@@ -30,12 +30,23 @@ def exact_gelu(x):
     return 0.5 * x * (1.0 + keras.ops.erf(x * 0.7071067811865476))
 
 
+def swish(x):
+    """SiLU / swish, `x * sigmoid(x)`.
+
+    Written out because Keras's `silu` lowers to `tf.nn.silu`, whose custom gradient
+    captures its `beta` tensor, which the TFLite converter refuses to save.
+    """
+    return x * keras.ops.sigmoid(x)
+
+
 def activation_function(name):
     """The callable for an activation name from `ACTIVATIONS`."""
     if name == "gelu_approximate":
         return lambda x: keras.activations.gelu(x, approximate=True)
     if name == "gelu":
         return exact_gelu
+    if name in ("silu", "swish"):
+        return swish
     return keras.activations.get(name)
 
 

@@ -16,7 +16,6 @@ from kzoo.models.decoder_backbone import DecoderBackbone
 from kzoo.models.encoder_backbone import EncoderBackbone
 from kzoo.models.export_description import ExportDescription
 from kzoo.models.gru_seq2seq import GRUSeq2Seq
-from kzoo.models.keras_hub_import import import_keras_hub
 from kzoo.models.masked_lm import MaskedLM
 from kzoo.models.text_classifier import TextClassifier
 from kzoo.models.token_tagger import TokenTagger
@@ -97,6 +96,5 @@ __all__ = [
     "ViTBackbone",
     "ViTClassifier",
     "create",
-    "import_keras_hub",
     "list_models",
 ]

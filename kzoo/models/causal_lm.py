@@ -49,6 +49,11 @@ class CausalLM(keras.Model):
     def vocabulary_size(self):
         return self.backbone.vocabulary_size
 
+    @property
+    def decoded_vocabulary_size(self):
+        """Size of the vocabulary the decoder reads and writes."""
+        return self.backbone.vocabulary_size
+
     def start_decoding(self, inputs, max_length):
         """An empty KV cache for `inputs["token_ids"]`'s batch: {"cache": [B, 2 L, H, S, K]}."""
         batch_size = ops.shape(inputs["token_ids"])[0]

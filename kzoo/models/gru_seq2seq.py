@@ -128,6 +128,11 @@ class GRUSeq2Seq(keras.Model):
         logits = layers["output_dense"](layers["dropout_layer"](hidden))
         return ops.cast(logits, "float32"), state
 
+    @property
+    def decoded_vocabulary_size(self):
+        """Size of the vocabulary the decoder reads and writes."""
+        return self.vocabulary_size
+
     def start_decoding(self, inputs, max_length):
         """Encode once: {"state", "encoder_output", "projected_keys", "encoder_padding_mask"}."""
         encoder_output, state = self._encode(inputs["encoder_token_ids"], inputs["encoder_padding_mask"])

@@ -1,8 +1,8 @@
 """Masked-language-model pre-training head on top of an `EncoderBackbone`."""
 
 import keras
-from keras import ops
 
+from kzoo.layers.output_bias import OutputBias
 from kzoo.layers.utils import activation_function
 from kzoo.models.export_description import ExportDescription
 from kzoo.models.serialization import backbone_from_config, set_dtype_policy, task_config
@@ -29,7 +29,7 @@ class MaskedLM(keras.Model):
         - [Devlin et al., 2019](https://arxiv.org/abs/1810.04805)
     """
 
-    task_kinds = ()  # No runtime method serves masked-token logits.
+    task_kinds = ("masked_lm",)
 
     def __init__(self, backbone, **kwargs):
         dtype = backbone.dtype_policy
@@ -40,7 +40,7 @@ class MaskedLM(keras.Model):
         )
         norm = keras.layers.LayerNormalization(epsilon=backbone.layer_norm_epsilon, dtype=dtype, name="mlm_norm")
         hidden = norm(transform(sequence))
-        output_bias = _OutputBias(backbone.vocabulary_size, dtype=dtype, name="mlm_output_bias")
+        output_bias = OutputBias(backbone.vocabulary_size, dtype=dtype, name="mlm_output_bias")
         logits = output_bias(backbone.token_embedding(hidden, reverse=True))
         logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
         super().__init__(inputs=inputs, outputs=logits, dtype=dtype, **kwargs)
@@ -57,24 +57,3 @@ class MaskedLM(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**backbone_from_config(config))
-
-
-@keras.saving.register_keras_serializable(package="kzoo")
-class _OutputBias(keras.layers.Layer):
-    """A learned bias over the vocabulary, added to the tied-embedding logits."""
-
-    def __init__(self, vocabulary_size, **kwargs):
-        super().__init__(**kwargs)
-        self.vocabulary_size = vocabulary_size
-
-    def build(self, inputs_shape):
-        self.bias = self.add_weight(shape=(self.vocabulary_size,), initializer="zeros", name="bias")
-        self.built = True
-
-    def call(self, inputs):
-        return inputs + ops.cast(self.bias, inputs.dtype)
-
-    def get_config(self):
-        config = super().get_config()
-        config["vocabulary_size"] = self.vocabulary_size
-        return config

@@ -1,4 +1,4 @@
-"""The encoder-decoder Transformer of Vaswani et al. (2017)."""
+"""The encoder-decoder Transformer of Vaswani et al. (2017), with the options pretrained checkpoints need."""
 
 import math
 
@@ -6,23 +6,31 @@ import keras
 from keras import ops
 
 from kzoo.generation import generate
-from kzoo.layers import SinusoidalPositionEncoding, TransformerDecoderBlock, TransformerEncoderBlock
+from kzoo.layers import OutputBias, SinusoidalPositionEncoding, TransformerDecoderBlock, TransformerEncoderBlock
+from kzoo.layers.utils import check_activation
 from kzoo.models.export_description import ExportDescription
 from kzoo.models.serialization import backbone_config, set_dtype_policy
-from kzoo.runtime.validation import check_positive_int, check_rate
+from kzoo.runtime.validation import check_choice, check_positive_int, check_rate
+
+POSITION_ENCODINGS = ("sinusoidal", "sinusoidal_concat")
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
 class TransformerSeq2Seq(keras.Model):
-    """Encoder-decoder Transformer with sinusoidal positions and one tied embedding.
+    """Encoder-decoder Transformer: Vaswani et al. (2017) by default, Marian / OPUS-MT by its options.
 
-    As in the paper, source and target share one vocabulary and one embedding
-    matrix, which is also the output projection; embeddings are scaled by
-    sqrt(hidden_dim); blocks are post-layer-norm with ReLU.
+    By default, as in the paper, source and target share one vocabulary and one
+    embedding matrix, which is also the output projection; embeddings are scaled
+    by sqrt(hidden_dim); positions are sinusoidal; blocks are post-layer-norm with
+    ReLU. The options cover what pretrained checkpoints differ in (Marian's:
+    `activation="swish"`, `position_encoding="sinusoidal_concat"`,
+    `output_bias=True`, separate embeddings and vocabularies for multilingual
+    models, `layer_norm_epsilon=1e-5`); `kzoo.checkpoints` sets them from a
+    checkpoint's config.
 
     Inputs: `encoder_token_ids` `[B, S]`, `encoder_padding_mask` `[B, S]`,
     `decoder_token_ids` `[B, T]` (target shifted right, starting with the start
-    token), `decoder_padding_mask` `[B, T]`. Output: logits `[B, T, V]` (float32).
+    token), `decoder_padding_mask` `[B, T]`. Output: logits `[B, T, V_target]` (float32).
 
     Decoding (`kzoo.generation`): `start_decoding` runs the encoder once and
     computes every layer's cross-attention keys/values once; `decode_step` runs
@@ -30,14 +38,29 @@ class TransformerSeq2Seq(keras.Model):
     layers (and the `_encode` / `_decode` functions) of the full forward pass.
 
     Args:
-        vocabulary_size: int. Shared source/target vocabulary.
-        num_layers: int. Encoder and decoder blocks each (N in the paper).
+        vocabulary_size: int. The source vocabulary (shared with the target by default).
+        num_layers: int. Encoder blocks (N in the paper), and decoder blocks unless
+            `num_decoder_layers` says otherwise.
         num_heads: int.
         hidden_dim: int (d_model).
         intermediate_dim: int (d_ff).
         dropout: float. Defaults to 0.1.
         max_sequence_length: int. Longest source or target. Defaults to 256.
         layer_norm_epsilon: float. Defaults to 1e-6.
+        num_decoder_layers: int or None. Decoder blocks; None: `num_layers`.
+        activation: str. Feed-forward activation (`kzoo.layers.utils.ACTIVATIONS`).
+            Defaults to "relu".
+        scale_embedding: bool. Multiply embeddings by sqrt(hidden_dim). Defaults to True.
+        shared_embeddings: bool. One embedding for source, target and output
+            projection (True, the default), or a source embedding and a target
+            embedding tied to the output projection (False).
+        target_vocabulary_size: int or None. The target vocabulary when the
+            embeddings are not shared; None: `vocabulary_size`.
+        output_bias: bool. A learned bias on the logits (Marian's
+            `final_logits_bias`). Defaults to False.
+        position_encoding: str. "sinusoidal" (the paper's interleaved sines and
+            cosines, the default) or "sinusoidal_concat" (sines then cosines:
+            tensor2tensor's and Marian's layout).
         dtype: dtype policy.
 
     Example:
@@ -50,6 +73,7 @@ class TransformerSeq2Seq(keras.Model):
 
     References:
         - [Vaswani et al., 2017](https://arxiv.org/abs/1706.03762)
+        - [Junczys-Dowmunt et al., 2018, Marian](https://arxiv.org/abs/1804.00344)
     """
 
     task_kinds = ("translation",)
@@ -64,36 +88,63 @@ class TransformerSeq2Seq(keras.Model):
         dropout=0.1,
         max_sequence_length=256,
         layer_norm_epsilon=1e-6,
+        num_decoder_layers=None,
+        activation="relu",
+        scale_embedding=True,
+        shared_embeddings=True,
+        target_vocabulary_size=None,
+        output_bias=False,
+        position_encoding="sinusoidal",
         dtype=None,
         **kwargs,
     ):
         check_positive_int("vocabulary_size", vocabulary_size)
         check_positive_int("num_layers", num_layers)
+        check_positive_int("num_decoder_layers", num_decoder_layers, allow_none=True)
         check_positive_int("max_sequence_length", max_sequence_length)
+        check_positive_int("target_vocabulary_size", target_vocabulary_size, allow_none=True)
         check_rate("dropout", dropout)
-        embedding = keras.layers.ReversibleEmbedding(
-            vocabulary_size,
-            hidden_dim,
-            embeddings_initializer=keras.initializers.RandomNormal(stddev=hidden_dim**-0.5),
-            dtype=dtype,
-            name="shared_embedding",
-        )
-        positions = SinusoidalPositionEncoding(dtype=dtype, name="position_encoding")
+        check_activation(activation)
+        check_choice("position_encoding", position_encoding, POSITION_ENCODINGS)
+        if shared_embeddings and target_vocabulary_size not in (None, vocabulary_size):
+            raise ValueError(
+                "Received an invalid value for argument `target_vocabulary_size`, expected None (or vocabulary_size) "
+                f"with shared_embeddings=True. Received: target_vocabulary_size={target_vocabulary_size}"
+            )
+
+        def embedding(size, name):
+            return keras.layers.ReversibleEmbedding(
+                size, hidden_dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=hidden_dim**-0.5),
+                dtype=dtype, name=name,
+            )
+
+        if shared_embeddings:
+            source_embedding = target_embedding = embedding(vocabulary_size, "shared_embedding")
+        else:
+            source_embedding = embedding(vocabulary_size, "encoder_embedding")
+            target_embedding = embedding(target_vocabulary_size or vocabulary_size, "decoder_embedding")
+        layout = "interleaved" if position_encoding == "sinusoidal" else "concatenated"
+        positions = SinusoidalPositionEncoding(layout=layout, dtype=dtype, name="position_encoding")
         encoder_dropout = keras.layers.Dropout(dropout, dtype=dtype, name="encoder_embedding_dropout")
         decoder_dropout = keras.layers.Dropout(dropout, dtype=dtype, name="decoder_embedding_dropout")
         block_args = dict(
             num_heads=num_heads,
             intermediate_dim=intermediate_dim,
             dropout=dropout,
+            activation=activation,
             layer_norm_epsilon=layer_norm_epsilon,
             dtype=dtype,
         )
         encoder_blocks = [TransformerEncoderBlock(**block_args, name=f"encoder_block_{i}") for i in range(num_layers)]
-        decoder_blocks = [TransformerDecoderBlock(**block_args, name=f"decoder_block_{i}") for i in range(num_layers)]
+        decoder_blocks = [
+            TransformerDecoderBlock(**block_args, name=f"decoder_block_{i}") for i in range(num_decoder_layers or num_layers)
+        ]
+        logits_bias = OutputBias(target_vocabulary_size or vocabulary_size, dtype=dtype, name="logits_bias") if output_bias else None
 
-        self._scale = math.sqrt(hidden_dim)
-        self._encoder_layers = (embedding, positions, encoder_dropout, encoder_blocks)
-        self._decoder_layers = (embedding, positions, decoder_dropout, decoder_blocks)
+        self._scale = math.sqrt(hidden_dim) if scale_embedding else None
+        self._encoder_layers = (source_embedding, positions, encoder_dropout, encoder_blocks)
+        self._decoder_layers = (target_embedding, positions, decoder_dropout, decoder_blocks)
+        self._logits_bias = logits_bias
         inputs = {
             name: keras.Input(shape=(None,), dtype="int32", name=name)
             for name in ("encoder_token_ids", "encoder_padding_mask", "decoder_token_ids", "decoder_padding_mask")
@@ -105,7 +156,7 @@ class TransformerSeq2Seq(keras.Model):
             encoder_padding_mask=inputs["encoder_padding_mask"],
             decoder_padding_mask=inputs["decoder_padding_mask"],
         )
-        logits = keras.layers.Activation("linear", dtype="float32", name="logits")(embedding(hidden, reverse=True))
+        logits = keras.layers.Activation("linear", dtype="float32", name="logits")(self._project(hidden))
         super().__init__(inputs=inputs, outputs=logits, dtype=dtype, **kwargs)
         set_dtype_policy(self, dtype)
         self.vocabulary_size = vocabulary_size
@@ -116,14 +167,35 @@ class TransformerSeq2Seq(keras.Model):
         self.dropout = dropout
         self.max_sequence_length = max_sequence_length
         self.layer_norm_epsilon = layer_norm_epsilon
-        self.embedding = embedding
+        self.num_decoder_layers = num_decoder_layers
+        self.activation = activation
+        self.scale_embedding = scale_embedding
+        self.shared_embeddings = shared_embeddings
+        self.target_vocabulary_size = target_vocabulary_size
+        self.output_bias = output_bias
+        self.position_encoding = position_encoding
+        self.source_embedding = source_embedding
+        self.embedding = target_embedding
+        self.logits_bias = logits_bias
         self.encoder_blocks = encoder_blocks
         self.decoder_blocks = decoder_blocks
 
+    @property
+    def decoded_vocabulary_size(self):
+        """Size of the vocabulary the decoder reads and writes (the target's)."""
+        return self.target_vocabulary_size or self.vocabulary_size
+
     def _embed(self, layers, token_ids, start_index=0):
         embedding, positions, dropout, _ = layers
-        x = embedding(token_ids) * self._scale  # A Python float: a graph constant, not a captured tensor.
+        x = embedding(token_ids)
+        if self._scale is not None:
+            x = x * self._scale  # A Python float: a graph constant, not a captured tensor.
         return dropout(x + positions(x, start_index=start_index))
+
+    def _project(self, hidden):
+        """Decoder output [B, T, D] -> logits [B, T, V_target] through the tied target embedding (and bias)."""
+        logits = self._decoder_layers[0](hidden, reverse=True)
+        return logits if self._logits_bias is None else self._logits_bias(logits)
 
     def _encode(self, token_ids, padding_mask):
         """[B, S] -> encoder output [B, S, D]."""
@@ -180,7 +252,7 @@ class TransformerSeq2Seq(keras.Model):
         cross_cache = ops.concatenate([block.compute_cross_attention_cache(encoded) for block in self.decoder_blocks], 1)
         batch_size = ops.shape(token_ids)[0]
         head_dim = self.hidden_dim // self.num_heads
-        cache = ops.zeros((batch_size, 2 * self.num_layers, self.num_heads, max_length, head_dim), self.compute_dtype)
+        cache = ops.zeros((batch_size, 2 * len(self.decoder_blocks), self.num_heads, max_length, head_dim), self.compute_dtype)
         return {"cache": cache, "cross_cache": cross_cache, "encoder_padding_mask": padding_mask}
 
     def decode_step(self, token_ids, state, index):
@@ -192,21 +264,20 @@ class TransformerSeq2Seq(keras.Model):
             cross_cache=state["cross_cache"],
             cache_index=index,
         )
-        logits = ops.cast(self.embedding(hidden, reverse=True), "float32")
+        logits = ops.cast(self._project(hidden), "float32")
         return logits, dict(state, cache=cache)
 
     def export_description(self, max_length=None):
         """`encode` (cross-attention keys/values once) and a `decode_step` over the self-attention cache."""
         max_length = max_length or self.max_sequence_length
-        head = self.hidden_dim // self.num_heads
-        cache = [-1, 2 * self.num_layers, self.num_heads, max_length, head]
+        head, layers = self.hidden_dim // self.num_heads, len(self.decoder_blocks)
+        cache = [-1, 2 * layers, self.num_heads, max_length, head]
         return ExportDescription(
             task_kind=self.task_kinds[0],
             max_length=max_length,
             state={
                 "cache": {"shape": cache, "dtype": "float32", "source": "zeros"},
-                "cross_cache": {"shape": [-1, 2 * self.num_layers, self.num_heads, -1, head], "dtype": "float32",
-                                "source": "encode"},
+                "cross_cache": {"shape": [-1, 2 * layers, self.num_heads, -1, head], "dtype": "float32", "source": "encode"},
                 "encoder_padding_mask": {"shape": [-1, -1], "dtype": "int32", "source": "input"},
             },
             updated=("cache",),
@@ -230,4 +301,11 @@ class TransformerSeq2Seq(keras.Model):
             "dropout",
             "max_sequence_length",
             "layer_norm_epsilon",
+            "num_decoder_layers",
+            "activation",
+            "scale_embedding",
+            "shared_embeddings",
+            "target_vocabulary_size",
+            "output_bias",
+            "position_encoding",
         )

@@ -51,3 +51,30 @@ def test_published_vaswani_configurations_have_exact_parameter_counts():
     assert expected == 63_082_496
     # Building transformer_big (214,245,376) is in tests/test_presets.py (slow).
     assert _model(vocabulary_size=vocab, num_layers=6, num_heads=8, hidden_dim=hidden, intermediate_dim=ff).count_params() == expected
+
+
+MARIAN_OPTIONS = dict(num_decoder_layers=1, activation="swish", scale_embedding=False, shared_embeddings=False,
+                      target_vocabulary_size=VOCAB + 7, output_bias=True, position_encoding="sinusoidal_concat",
+                      layer_norm_epsilon=1e-5)
+
+
+def test_every_checkpoint_option_round_trips_trains_and_caches(tmp_path):
+    """Marian's options (separate vocabularies, a logits bias, one decoder block, ...) all at once."""
+    check_model(lambda: _model(**MARIAN_OPTIONS), _inputs,
+                lambda inputs, model: np.roll(inputs["decoder_token_ids"], -1, axis=1), tmp_path)
+    model = _model(**MARIAN_OPTIONS)
+    inputs = _inputs(3, 7)
+    assert model.predict(inputs, verbose=0).shape == (3, 7, VOCAB + 7) and len(model.decoder_blocks) == 1
+    assert model.decoded_vocabulary_size == VOCAB + 7 and model.source_embedding is not model.embedding
+    check_cached_steps_equal_full_forward(model, inputs, inputs, inputs["decoder_token_ids"])
+    description = model.export_description(max_length=9)
+    assert description.state["cache"]["shape"] == [-1, 2, 2, 9, 8]
+
+
+def test_inconsistent_vocabulary_options_are_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="expected None \\(or vocabulary_size\\) with shared_embeddings=True"):
+        _model(target_vocabulary_size=VOCAB + 1)
+    with pytest.raises(ValueError, match="position_encoding='learned'"):
+        _model(position_encoding="learned")
