@@ -16,9 +16,10 @@ for two measured reasons:
   tensorflow/text#802), breaking any tokenizer built before seeding.
 
 So `tokenize` runs the package through `tf.numpy_function` on whole chunks
-of strings (the pipelines tokenize 256 at a time): the same code as
-`kzoo.runtime.SentencePieceTokenizer`, hence the same ids. The op cannot be saved inside
-a SavedModel graph; kzoo bundles ship the model file for the runtime instead.
+of strings (the pipelines tokenize 256 at a time; `kzoo.data.PythonTokenizer`):
+the same code as `kzoo.runtime.SentencePieceTokenizer`, hence the same ids. The
+op cannot be saved inside a SavedModel graph; kzoo bundles ship the model file
+for the runtime instead.
 Training calls `sentencepiece.SentencePieceTrainer` directly rather than
 `keras_hub.tokenizers.compute_sentence_piece_proto`, because that helper
 cannot reserve an id for the mask token; the other ids are the ones it uses
@@ -34,11 +35,8 @@ tokenizer.decode(ids)  # 'twenty-two'
 """
 
 import io
-import itertools
 
-import numpy as np
-
-from kzoo.data.tokenizer import Tokenizer
+from kzoo.data.python_tokenizer import PythonTokenizer
 from kzoo.runtime import sentence_piece_tokenizer as tf_free
 from kzoo.runtime.sentence_piece_tokenizer import SPECIAL_TOKENS
 
@@ -55,7 +53,7 @@ def _sentences(texts):
         yield from texts
 
 
-class SentencePieceTokenizer(Tokenizer, tf_free.SentencePieceTokenizer):
+class SentencePieceTokenizer(PythonTokenizer, tf_free.SentencePieceTokenizer):
     """SentencePiece sub-words (Kudo & Richardson 2018) with fixed special ids 0-4, trainable, with a `tf.data` op.
 
     `kzoo.runtime.SentencePieceTokenizer` (the TF-free tokenizer a bundle runs)
@@ -76,30 +74,6 @@ class SentencePieceTokenizer(Tokenizer, tf_free.SentencePieceTokenizer):
     References:
         - [Kudo and Richardson, 2018](https://arxiv.org/abs/1808.06226)
     """
-
-    def _encode_numpy(self, texts):
-        """numpy bytes `[N]` -> (int32 flat ids, int64 row lengths), for `tf.numpy_function`."""
-        ids = self._processor.encode([text.decode("utf-8", errors="replace") for text in texts.tolist()], out_type=int)
-        lengths = np.fromiter((len(row) for row in ids), dtype=np.int64, count=len(ids))
-        values = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int32, count=int(lengths.sum()))
-        return values, lengths
-
-    def tokenize(self, texts):
-        """TensorFlow op path: strings `[B]` -> `tf.RaggedTensor` `[B, None]` int32 (a scalar gives `[None]`).
-
-        Runs the `sentencepiece` package through `tf.numpy_function` (see the module docstring).
-        """
-        import tensorflow as tf
-
-        texts = tf.convert_to_tensor(texts, dtype=tf.string)
-        scalar = texts.shape.rank == 0
-        values, lengths = tf.numpy_function(
-            self._encode_numpy, [tf.reshape(texts, [-1])], [tf.int32, tf.int64], stateful=False, name="sentencepiece_encode"
-        )
-        values.set_shape([None])
-        lengths.set_shape([None])
-        ragged = tf.RaggedTensor.from_row_lengths(values, lengths, validate=False)
-        return ragged[0] if scalar else ragged
 
     @classmethod
     def train(cls, texts, vocabulary_size, *, model_type="unigram", lowercase=False, character_coverage=1.0, byte_fallback=False):

@@ -10,11 +10,16 @@ tokenizer = kzoo.data.load_tokenizer("saved_models/translator/tokenizer")
 """
 
 from kzoo.data.byte_tokenizer import ByteTokenizer
+from kzoo.data.hugging_face_tokenizer import HuggingFaceTokenizer
+from kzoo.data.marian_tokenizer import MarianTokenizer
 from kzoo.data.sentence_piece_tokenizer import SentencePieceTokenizer
 from kzoo.data.word_piece_tokenizer import WordPieceTokenizer
 from kzoo.runtime import tokenizers
 
-TOKENIZER_TYPES = {cls.type_name: cls for cls in (WordPieceTokenizer, SentencePieceTokenizer, ByteTokenizer)}
+TOKENIZER_TYPES = {
+    cls.type_name: cls
+    for cls in (WordPieceTokenizer, SentencePieceTokenizer, ByteTokenizer, MarianTokenizer, HuggingFaceTokenizer)
+}
 
 
 def load_tokenizer(directory):

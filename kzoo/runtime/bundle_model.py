@@ -16,6 +16,7 @@ What a bundle offers follows its task kind (`manifest["task"]["kind"]`):
 | `image_classification` | `classify`   | float array `[B, H, W, C]`     | same                                     |
 | `tagging`              | `tag`        | list of str (or of word lists) | per text: a tag per word                 |
 | `language_modeling`    | `generate`   | str (or list of str)           | str (or list of str)                     |
+| `masked_lm`            | (`predict`)  | packed ids                     | logits per position                      |
 
 The other methods raise `UnsupportedTaskError` naming the task. Below the text
 methods, `predict(inputs)` (one forward pass) and `generate_ids(inputs, ...)` (the
@@ -28,7 +29,10 @@ of `batch_size` rows, and decoded back to text. Inputs longer than the bundle ta
 are truncated, as the pipelines do; with `truncate=False` they raise
 `InputTooLongError` instead (the HTTP server uses that to answer with the limit's
 name). The decoding methods take the caller's fields of `DecodingOptions`
-(`DECODING_ARGUMENTS`) as keyword arguments.
+(`DECODING_ARGUMENTS`) as keyword arguments; what the caller leaves out comes from
+the manifest's `generation` (an imported checkpoint's own decoding defaults, e.g.
+OPUS-MT's beam search of 4 with transformers' length normalisation), then from
+`DecodingOptions`' defaults.
 
 Manifest fields this reads besides the files and exports:
 
@@ -70,11 +74,12 @@ TASK_METHODS = {
     "tagging": "tag",
     "language_modeling": "generate",
 }
-TASK_KINDS = tuple(TASK_METHODS)
+TASK_KINDS = tuple(TASK_METHODS) + ("masked_lm",)  # Masked-LM bundles offer predict() only.
 FORMAT_NAMES = {"onnx": "ONNX", "tflite": "TFLite"}
 TOKENIZER_DIR = "tokenizer"
 # What a caller chooses of `DecodingOptions`; the special ids come from the bundle.
-DECODING_ARGUMENTS = ("strategy", "num_beams", "length_penalty", "top_k", "top_p", "temperature", "seed")
+DECODING_ARGUMENTS = ("strategy", "num_beams", "length_penalty", "top_k", "top_p", "temperature", "seed",
+                      "length_normalization", "early_stopping")
 
 
 def _config_max_sequence_length(path):
@@ -152,7 +157,8 @@ class BundleModel:
             raise BundleError(
                 f"Bundle file {MANIFEST_FILE} has task kind {self.kind!r}; this runtime serves {', '.join(TASK_KINDS)}."
             )
-        self.tasks = (TASK_METHODS[self.kind],) if self.kind else ()
+        self.tasks = (TASK_METHODS[self.kind],) if self.kind in TASK_METHODS else ()
+        self.generation = dict(self.manifest.get("generation") or {})
         self.layout = self.manifest.get("decoding")
         self.generative = bool(self.layout)
         self.seq2seq = "encode" in self.manifest.get("signatures", {})
@@ -235,6 +241,7 @@ class BundleModel:
             "language_modeling": self.generative and not self.seq2seq,
             "classification": "token_ids" in self._serving_inputs(),
             "tagging": "token_ids" in self._serving_inputs(),
+            "masked_lm": "token_ids" in self._serving_inputs(),
             "image_classification": "images" in self._serving_inputs(),
         }
         if self.kind is not None and not needs[self.kind]:
@@ -316,7 +323,7 @@ class BundleModel:
         return {key: np.concatenate([o[key] for o in outputs]) for key in outputs[0]}
 
     def decoding_options(self, **choices):
-        """`DecodingOptions` for this bundle: its special ids, and the `DECODING_ARGUMENTS` given.
+        """`DecodingOptions` for this bundle: its special ids, the `DECODING_ARGUMENTS` given, its `generation` defaults.
 
         Example: `model.decoding_options(strategy="beam", num_beams=4)`.
         """
@@ -326,10 +333,7 @@ class BundleModel:
                 f"Received an invalid argument {', '.join(unknown)}; the decoding methods take "
                 f"{', '.join(DECODING_ARGUMENTS)}."
             )
-        return decoding.DecodingOptions(
-            start_token_id=self.special_tokens.get("start"), end_token_id=self.special_tokens.get("end"),
-            pad_token_id=self.special_tokens["pad"], **choices,
-        )
+        return decoding.DecodingOptions.from_special_tokens(self.special_tokens, **{**self.generation, **choices})
 
     def _check_max_new_tokens(self, max_new_tokens, limit):
         check_positive_int("max_new_tokens", max_new_tokens)
@@ -375,11 +379,14 @@ class BundleModel:
 
     # ------------------------------------------------------------------ text methods
 
-    def translate(self, texts, max_new_tokens=None, truncate=True, **choices):
+    def translate(self, texts, max_new_tokens=None, truncate=True, target_language=None, **choices):
         """Translates each text; returns a list of str.
 
         Args:
             texts: list of str.
+            target_language: str or None. For multilingual translators (an
+                OPUS-MT model with `>>xx<<` tokens): the language code put in
+                front of every text, one of `tokenizer.target_languages`.
             max_new_tokens: int or None. Most target tokens (the end token
                 included). Defaults to the bundle's `max_length`.
             truncate: bool. Cut sources longer than `max_sequence_length`
@@ -387,7 +394,9 @@ class BundleModel:
             **choices: how to decode (`DECODING_ARGUMENTS`):
                 strategy: "greedy", "beam", "top_k" or "top_p". Defaults to "greedy".
                 num_beams: int. Beam width. Defaults to 4.
-                length_penalty: float. GNMT alpha for beam search. Defaults to 0.
+                length_penalty: float. Length-normalisation exponent for beam search. Defaults to 0.
+                length_normalization: "gnmt" or "average" (transformers' rule).
+                early_stopping: False, True or "never" (with "average").
                 top_k: int or None. For "top_k" (and optionally "top_p").
                 top_p: float in (0, 1] or None. For "top_p".
                 temperature: float > 0. Divides the logits before sampling. Defaults to 1.
@@ -397,7 +406,7 @@ class BundleModel:
         """
         self._require("translate")
         self._require_tokenizer("translate")
-        texts = check_texts("texts", texts)
+        texts = self.tokenizer.with_target_language(check_texts("texts", texts), target_language)
         if not texts:
             return []
         ids = self.tokenizer.encode(texts)

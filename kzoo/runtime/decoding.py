@@ -41,6 +41,9 @@ from kzoo.runtime.validation import (
 )
 
 STRATEGIES = ("greedy", "beam", "top_k", "top_p")
+LENGTH_NORMALIZATIONS = ("gnmt", "average")
+# Options that change which tokens may come out, whatever the strategy: parity checks decode with them.
+TOKEN_RULES = ("suppressed_token_ids", "force_end_token")
 _NEGATIVE_INFINITY = np.float32(-1e9)
 
 
@@ -60,6 +63,17 @@ class DecodingOptions:
         start_token_id: int or None. The first decoder token of encoder-decoders.
         end_token_id: int or None. A row stops at its first end token.
         pad_token_id: int. Fills rows after their end. Defaults to 0.
+        length_normalization: str. How beam search ranks finished hypotheses:
+            "gnmt" (default): log-probability / ((5 + length) / 6) ** length_penalty
+            (Wu et al., 2016); "average": log-probability / length ** length_penalty,
+            with transformers' beam search rules (only the K best candidates may
+            finish, `early_stopping`), so imported checkpoints decode as there.
+        early_stopping: False (default), True or "never": transformers' beam search
+            stopping rule, for `length_normalization="average"`.
+        suppressed_token_ids: tuple of int. Tokens never generated (a checkpoint's
+            `bad_words_ids`, e.g. Marian's pad).
+        force_end_token: bool. The last new token of a row that has not ended is
+            the end token (transformers' `forced_eos_token_id`).
 
     Example:
     ```python
@@ -77,9 +91,19 @@ class DecodingOptions:
     start_token_id: int = None
     end_token_id: int = None
     pad_token_id: int = 0
+    length_normalization: str = "gnmt"
+    early_stopping: object = False
+    suppressed_token_ids: tuple = ()
+    force_end_token: bool = False
 
     def __post_init__(self):
         check_choice("strategy", self.strategy, STRATEGIES)
+        check_choice("length_normalization", self.length_normalization, LENGTH_NORMALIZATIONS)
+        if self.early_stopping not in (True, False, "never"):
+            raise invalid_argument("early_stopping", "True, False or 'never'", self.early_stopping)
+        object.__setattr__(self, "suppressed_token_ids", tuple(int(t) for t in self.suppressed_token_ids))
+        if self.force_end_token and self.end_token_id is None:
+            raise ValueError("Received force_end_token=True without an end_token_id; pass the end token to force.")
         if self.strategy == "beam":
             check_positive_int("num_beams", self.num_beams)
         if self.strategy == "top_k" or (self.strategy == "top_p" and self.top_k is not None):
@@ -87,6 +111,20 @@ class DecodingOptions:
         if self.strategy == "top_p":
             check_probability("top_p", self.top_p)
         check_positive_float("temperature", self.temperature)
+
+    @classmethod
+    def from_special_tokens(cls, special_tokens, **choices):
+        """Options decoding with a bundle's or tokenizer's special ids (`{"start", "end", "pad", ...}`).
+
+        An encoder-decoder whose target begins with another token than its
+        source (Marian starts from pad) names it `decoder_start`; it wins over
+        `start`. A causal LM without a pad token pads with 0 (masked anyway).
+
+        Example: `DecodingOptions.from_special_tokens({"start": 1, "end": 2, "pad": 0}, strategy="beam")`.
+        """
+        start = special_tokens.get("decoder_start", special_tokens.get("start"))
+        return cls(start_token_id=start, end_token_id=special_tokens.get("end"),
+                   pad_token_id=special_tokens.get("pad", 0), **choices)
 
     def check_token_ids(self, vocabulary_size):
         """Raises `ValueError` for a special id outside `[0, vocabulary_size)`."""
@@ -193,20 +231,35 @@ def generate(backend, layout, inputs, max_new_tokens, max_length, options=Decodi
     if start > 1:
         _, state = step(backend, layout, tokens[:, : start - 1], state, 0)
     if options.strategy == "beam":
-        best = _beam_search(backend, layout, prompt, state, options)
+        best = _beam_search(backend, layout, prompt, state, options, max_new_tokens)
         return new_tokens(best, prompt.lengths, max_new_tokens, options)
     rng = np.random.default_rng(options.seed) if options.strategy != "greedy" else None
     for index in range(start, total):
         logits, state = step(backend, layout, tokens[:, index - 1 : index], state, index - 1)
+        scores = process_scores(logits[:, -1], options, last=index + 1 - prompt.lengths == max_new_tokens)
         if options.strategy == "greedy":
-            chosen = logits[:, -1].argmax(-1).astype("int32")
+            chosen = scores.argmax(-1).astype("int32")
         else:
-            chosen = sample(logits[:, -1], rng, top_k=options.top_k,
+            chosen = sample(scores, rng, top_k=options.top_k,
                             top_p=options.top_p if options.strategy == "top_p" else None, temperature=options.temperature)
         tokens[:, index] = np.where(forced[:, index], tokens[:, index], chosen)
-        if options.end_token_id is not None and _all_ended(tokens, forced, options.end_token_id):
+        # Only positions decoded so far: the rest holds the pad id, which may be the end id (GPT-2).
+        if options.end_token_id is not None and _all_ended(tokens[:, : index + 1], forced[:, : index + 1], options.end_token_id):
             break
     return new_tokens(tokens, prompt.lengths, max_new_tokens, options)
+
+
+def process_scores(scores, options, last):
+    """Scores `[..., V]` with the suppressed tokens at -inf and, where `last` (`[...]` bool) holds, every token
+    but the end token at -inf and the end token at 0 (transformers' NoBadWords and ForcedEOS processors)."""
+    if options.suppressed_token_ids:
+        scores = scores.copy()
+        scores[..., list(options.suppressed_token_ids)] = -np.inf
+    if options.force_end_token:
+        forced_end = np.full(scores.shape[-1], -np.inf, scores.dtype)
+        forced_end[options.end_token_id] = 0.0
+        scores = np.where(np.asarray(last)[..., None], forced_end, scores)
+    return scores
 
 
 def _top_indices(scores, k):
@@ -252,20 +305,33 @@ def _log_softmax(logits):
     return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
 
 
-def _length_penalty(length, alpha):
-    """GNMT length normalisation ((5 + length) / 6) ** alpha, in float32."""
+def _length_penalty(length, alpha, normalization="gnmt"):
+    """The divisor of a finished hypothesis's log-probability: GNMT's ((5 + length) / 6) ** alpha, or
+    transformers' length ** alpha (computed in float64, then float32, as torch divides a float32 tensor)."""
+    if normalization == "average":
+        return np.power(np.asarray(length, "float64"), float(alpha)).astype("float32")
     return np.power((np.float32(5.0) + np.asarray(length, "float32")) / np.float32(6.0), np.float32(alpha))
 
 
-def _beam_search(backend, layout, prompt, state, options):
+def _beam_search(backend, layout, prompt, state, options, max_new_tokens):
     """`kzoo.generation`'s beam search in numpy; returns the best sequence per row `[B, L]`.
 
-    Unfinished beams compete on log-probability; a beam that emits the end token
-    moves to a finished set scored with the length penalty. At the end the
-    unfinished beams join the finished set (scored the same way) and the best wins.
+    Each step keeps the `2K` best continuations. Unfinished beams compete on
+    log-probability; a hypothesis that emits the end token moves to a set of K
+    finished ones, scored with its length normalization.
+    - "gnmt": any of the `2K` candidates may finish; the loop runs to the last
+      position; at the end the unfinished beams join the finished set (scored the
+      same way) and the best wins.
+    - "average" (transformers' rules): only the K best candidates may finish; a
+      row's candidates all finish when it reaches `max_new_tokens`; a row stops
+      taking finished hypotheses once its best running beam can no longer beat its
+      worst finished one (`early_stopping` False: at its current length; "never":
+      at the longest length when the penalty favours length), or once K have
+      finished (`early_stopping=True`); the best finished hypothesis wins.
     """
     buffer, forced, lengths = prompt.tokens, prompt.forced, prompt.lengths
-    length_penalty, end_token_id = float(options.length_penalty), options.end_token_id
+    alpha, end_token_id, normalization = float(options.length_penalty), options.end_token_id, options.length_normalization
+    average = normalization == "average"
     batch, total = buffer.shape
     beams = int(options.num_beams)
     rows = np.arange(batch)[:, None]
@@ -273,13 +339,18 @@ def _beam_search(backend, layout, prompt, state, options):
     log_probs = np.tile(np.array([[0.0] + [_NEGATIVE_INFINITY] * (beams - 1)], "float32"), (batch, 1))  # [B, K]
     finished = np.zeros_like(sequences)
     finished_scores = np.full((batch, beams), _NEGATIVE_INFINITY, "float32")
+    finished_flags = np.zeros((batch, beams), bool)  # Slots holding a finished hypothesis.
+    improvable = np.ones(batch, bool)  # Rows whose running beams may still beat their finished ones.
+    top_k = np.arange(2 * beams) < beams  # Only these candidates may finish under "average".
     state = {name: np.repeat(value, beams, axis=0) for name, value in state.items()}  # [B * K, ...]
     end = -1 if end_token_id is None else end_token_id
     for index in range(prompt.start, total):
         flat = sequences.reshape(batch * beams, total)
         logits, state = step(backend, layout, flat[:, index - 1 : index], state, index - 1)
         vocabulary = logits.shape[-1]
+        generated = index + 1 - lengths[:, None]  # Tokens generated after this step, the end token included.
         scores = _log_softmax(logits[:, -1]).reshape(batch, beams, vocabulary)  # [B, K, V]
+        scores = process_scores(scores, options, last=np.repeat(generated == max_new_tokens, beams, axis=1))
         # Forced prompt positions: the prompt token costs nothing, anything else is impossible.
         prompt_token = np.eye(vocabulary, dtype="float32")[buffer[:, index]]  # [B, V]
         forced_scores = ((1.0 - prompt_token) * _NEGATIVE_INFINITY)[:, None, :]
@@ -291,22 +362,39 @@ def _beam_search(backend, layout, prompt, state, options):
         candidates = sequences[rows, origin]  # [B, 2K, L]
         candidates[:, :, index] = token
         ends = (token == end) & ~forced[:, index : index + 1]
-        # Unfinished: the K best candidates that did not just end.
-        alive_scores = np.where(ends, _NEGATIVE_INFINITY, top_scores)
+        stops = ends | (generated >= max_new_tokens) if average else ends  # [B, 2K]
+        # Unfinished: the K best candidates that did not just stop.
+        alive_scores = top_scores + np.float32(-1e9) * stops if average else np.where(ends, _NEGATIVE_INFINITY, top_scores)
         alive = _top_indices(alive_scores, beams)
         log_probs = np.take_along_axis(alive_scores, alive, axis=1)
         sequences = candidates[rows, alive]
         parents = (np.take_along_axis(origin, alive, axis=1) + rows * beams).reshape(-1)
         state = {name: value[parents] for name, value in state.items()}
-        # Finished: merge the candidates that just ended into the finished set.
-        generated = index + 1 - lengths[:, None]  # Tokens generated, the end token included.
-        ended_scores = np.where(ends, top_scores / _length_penalty(generated, length_penalty), _NEGATIVE_INFINITY)
-        merged_scores = np.concatenate([finished_scores, ended_scores], axis=1)
-        merged = np.concatenate([finished, candidates], axis=1)
+        # Finished: merge the candidates that just stopped into the finished set.
+        normalized = top_scores / _length_penalty(generated, alpha, normalization)
+        if average:
+            finishing = stops & top_k
+            closed = ~improvable | (finished_flags.all(axis=1) & (options.early_stopping is True))
+            candidate_scores = normalized + np.float32(-1e9) * (closed[:, None] | ~finishing)
+        else:
+            finishing = ends
+            candidate_scores = np.where(ends, normalized, _NEGATIVE_INFINITY)
+        merged_scores = np.concatenate([finished_scores, candidate_scores], axis=1)
         keep = _top_indices(merged_scores, beams)
         finished_scores = np.take_along_axis(merged_scores, keep, axis=1)
-        finished = merged[rows, keep]
-    alive_scores = log_probs / _length_penalty(total - lengths[:, None], length_penalty)
+        finished = np.concatenate([finished, candidates], axis=1)[rows, keep]
+        finished_flags = np.take_along_axis(np.concatenate([finished_flags, finishing], axis=1), keep, axis=1)
+        if average:
+            longest = max_new_tokens if options.early_stopping == "never" and alpha > 0.0 else generated[:, 0]
+            best_running = log_probs[:, 0] / _length_penalty(longest, alpha, normalization)
+            worst_finished = np.where(finished_flags, finished_scores.min(axis=1, keepdims=True), np.float32(-1e9))
+            improvable &= np.any(best_running[:, None] > worst_finished, axis=1)
+            all_full = finished_flags.all() and options.early_stopping is True
+            if not improvable.any() or all_full or stops.all():
+                break
+    if average:
+        return finished[:, 0]  # Sorted: the best finished hypothesis first.
+    alive_scores = log_probs / _length_penalty(total - lengths[:, None], alpha)
     best = np.concatenate([finished_scores, alive_scores], axis=1).argmax(axis=1)
     return np.concatenate([finished, sequences], axis=1)[np.arange(batch), best]
 

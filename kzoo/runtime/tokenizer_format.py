@@ -6,7 +6,7 @@ training side (`kzoo.data`) writes it through the same code: `TokenizerBase`
 carries the fixed special ids, `decode`'s filtering, `encode_words` for tagging,
 `config()` and `save()`; `read_config()` checks a folder before any class loads it.
 
-Special tokens and their ids are the same for every tokenizer:
+The tokenizers kzoo trains have the same special ids:
 
 | name    | id | WordPiece | SentencePiece | bytes   |
 |---------|----|-----------|---------------|---------|
@@ -16,8 +16,13 @@ Special tokens and their ids are the same for every tokenizer:
 | end     | 3  | `[END]`   | `</s>`        | `</s>`  |
 | mask    | 4  | `[MASK]`  | `<mask>`      | `<mask>`|
 
-Special tokens are never produced from input text (a literal "[MASK]" is split
-like any other text): the pipelines and the runtime's packing add them.
+A pretrained checkpoint's tokenizer (`MarianTokenizer`, `HuggingFaceTokenizer`)
+keeps the checkpoint's own ids instead, and may lack some of the names (Marian
+has no start token; GPT-2 has no pad) or add `decoder_start` (the first decoder
+token when it is not `start`: Marian decodes from its pad id); `tokenizer.json`
+then lists exactly the ones it has. Special tokens are never produced from input
+text (a literal "[MASK]" is split like any other text): the pipelines and the
+runtime's packing add them.
 
 Example:
 ```python
@@ -37,6 +42,8 @@ CONFIG_FILE = "tokenizer.json"
 FORMAT_VERSION = 1
 SPECIAL_TOKEN_NAMES = ("pad", "unknown", "start", "end", "mask")
 SPECIAL_TOKEN_IDS = {name: index for index, name in enumerate(SPECIAL_TOKEN_NAMES)}
+# What a checkpoint's tokenizer may name besides SPECIAL_TOKEN_NAMES.
+OPTIONAL_SPECIAL_TOKEN_NAMES = SPECIAL_TOKEN_NAMES + ("decoder_start",)
 
 
 def _invalid_folder(directory, problem):
@@ -66,9 +73,14 @@ def read_config(directory):
     return config
 
 
+def special_ids_of(config):
+    """name -> id of the special tokens a `tokenizer.json` lists."""
+    return {name: entry["id"] for name, entry in (config.get("special_tokens") or {}).items() if entry is not None}
+
+
 def check_special_ids(directory, config):
     """Raises `ValueError` unless `config` (a `tokenizer.json`) uses kzoo's fixed special ids."""
-    special = {name: entry.get("id") for name, entry in (config.get("special_tokens") or {}).items()}
+    special = special_ids_of(config)
     if special != SPECIAL_TOKEN_IDS:
         raise _invalid_folder(os.fspath(directory), f"its special token ids {special} differ from {SPECIAL_TOKEN_IDS}")
 
@@ -92,17 +104,62 @@ class TokenizerBase:
     """
 
     type_name = None
-    special_tokens = None
-    pad_id = SPECIAL_TOKEN_IDS["pad"]
-    unknown_id = SPECIAL_TOKEN_IDS["unknown"]
-    start_id = SPECIAL_TOKEN_IDS["start"]
-    end_id = SPECIAL_TOKEN_IDS["end"]
-    mask_id = SPECIAL_TOKEN_IDS["mask"]
+    special_tokens = None  # name -> token string
+    _special_ids = SPECIAL_TOKEN_IDS  # name -> id; a checkpoint's tokenizer sets its own.
+    own_special_ids = False  # True for a checkpoint's tokenizer: its ids are not kzoo's fixed ones.
+
+    @property
+    def pad_id(self):
+        return self._special_ids.get("pad")
+
+    @property
+    def unknown_id(self):
+        return self._special_ids.get("unknown")
+
+    @property
+    def start_id(self):
+        return self._special_ids.get("start")
+
+    @property
+    def end_id(self):
+        return self._special_ids.get("end")
+
+    @property
+    def mask_id(self):
+        return self._special_ids.get("mask")
+
+    @property
+    def decoder_start_id(self):
+        """The first token of every decoder input: `decoder_start` where the tokenizer names one, else `start`."""
+        return self._special_ids.get("decoder_start", self.start_id)
 
     @property
     def special_ids(self):
-        """name -> id of the five special tokens."""
-        return dict(SPECIAL_TOKEN_IDS)
+        """name -> id of the special tokens this tokenizer has."""
+        return dict(self._special_ids)
+
+    def for_targets(self):
+        """The tokenizer of the target side of a translation pair (itself, unless the checkpoint has two)."""
+        return self
+
+    @property
+    def target_languages(self):
+        """Target languages a source text may name with a `>>xx<<` code (multilingual translators); else empty."""
+        return ()
+
+    def with_target_language(self, texts, language):
+        """`texts` with `>>language<<` in front, as a multilingual translator reads them; `language=None`: unchanged.
+
+        Example: `tokenizer.with_target_language(["two"], "fr")   # ['>>fr<< two']`.
+        """
+        texts = self._check_texts(texts)
+        if language is None:
+            return texts
+        if language not in self.target_languages:
+            offered = (f"this one translates into {', '.join(self.target_languages)}" if self.target_languages
+                       else "this translator has one target language; leave target_language out")
+            raise ValueError(f"Received target_language={language!r}; {offered}.")
+        return [f">>{language}<< {text}" for text in texts]
 
     def _check_texts(self, texts):
         return check_texts("texts", texts)
@@ -111,12 +168,13 @@ class TokenizerBase:
         """Ids up to the first end token, without pad and start tokens, as ints."""
         kept = []
         size = self.vocabulary_size
+        skipped = {self.pad_id, self.start_id, self.decoder_start_id} - {None}
         for value in np.asarray(ids).reshape(-1).tolist():
             if not 0 <= value < size:
                 raise ValueError(f"Received an invalid value for argument `ids`, expected ids in [0, {size}). Received: {value}")
             if value == self.end_id:
                 break
-            if value not in (self.pad_id, self.start_id):
+            if value not in skipped:
                 kept.append(value)
         return kept
 
@@ -153,7 +211,7 @@ class TokenizerBase:
             "type": self.type_name,
             "vocabulary_size": self.vocabulary_size,
             "special_tokens": {
-                name: {"token": self.special_tokens[name], "id": SPECIAL_TOKEN_IDS[name]} for name in SPECIAL_TOKEN_NAMES
+                name: {"token": self.special_tokens.get(name), "id": token_id} for name, token_id in self._special_ids.items()
             },
             **self._extra_config(),
         }

@@ -16,11 +16,16 @@ tokenizer.decode(tokenizer.encode(["three hundred and forty-seven"])[0])
 import os
 
 from kzoo.runtime.byte_tokenizer import ByteTokenizer
+from kzoo.runtime.hugging_face_tokenizer import HuggingFaceTokenizer
+from kzoo.runtime.marian_tokenizer import MarianTokenizer
 from kzoo.runtime.sentence_piece_tokenizer import SentencePieceTokenizer
 from kzoo.runtime.tokenizer_format import CONFIG_FILE, check_special_ids, read_config
 from kzoo.runtime.word_piece_tokenizer import WordPieceTokenizer
 
-TOKENIZER_TYPES = {cls.type_name: cls for cls in (WordPieceTokenizer, SentencePieceTokenizer, ByteTokenizer)}
+TOKENIZER_TYPES = {
+    cls.type_name: cls
+    for cls in (WordPieceTokenizer, SentencePieceTokenizer, ByteTokenizer, MarianTokenizer, HuggingFaceTokenizer)
+}
 
 
 def load_tokenizer(directory, types=None):
@@ -49,5 +54,6 @@ def load_tokenizer(directory, types=None):
             f"Received an invalid value for argument `directory`, its {CONFIG_FILE} has type={kind!r}; expected "
             f"{' or '.join(repr(name) for name in types)}. Received: directory={directory!r}"
         )
-    check_special_ids(directory, config)
+    if not types[kind].own_special_ids:
+        check_special_ids(directory, config)
     return types[kind].from_directory(directory, config)

@@ -80,8 +80,10 @@ def check_probability(name, value):
     return float(value)
 
 
-def check_choice(name, value, choices):
-    """`value` when it is one of `choices` (strings)."""
+def check_choice(name, value, choices, allow_none=False):
+    """`value` when it is one of `choices` (strings), or None when `allow_none`."""
+    if value is None and allow_none:
+        return value
     if not isinstance(value, str) or value not in choices:
         raise invalid_argument(name, f"one of {', '.join(repr(c) for c in choices)}", value)
     return value

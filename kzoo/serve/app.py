@@ -68,9 +68,13 @@ def _check_texts(name, texts, limits):
 
 
 def _decoding_options(request, model, limits, seq2seq):
-    options = request.model_dump(exclude={"texts", "prompt"})
-    if options["strategy"] == "beam" and options["num_beams"] > limits["max_num_beams"]:
-        raise ClientError(413, f"num_beams={options['num_beams']} exceeds max_num_beams={limits['max_num_beams']}.",
+    options = {"max_new_tokens": None, **request.model_dump(exclude={"texts", "prompt"}, exclude_none=True)}
+    try:
+        decoding = model.decoding_options(**{k: v for k, v in options.items() if k not in ("max_new_tokens", "target_language")})
+    except ValueError as error:
+        raise ClientError(422, str(error)) from None
+    if decoding.strategy == "beam" and decoding.num_beams > limits["max_num_beams"]:
+        raise ClientError(413, f"num_beams={decoding.num_beams} exceeds max_num_beams={limits['max_num_beams']}.",
                            "max_num_beams")
     most = model.max_length if seq2seq else model.max_length - 1
     if options["max_new_tokens"] is not None and options["max_new_tokens"] > most:

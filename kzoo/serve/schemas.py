@@ -22,12 +22,19 @@ def schemas():
 
     class DecodingOptions(_Strict):
         max_new_tokens: Optional[int] = Field(None, gt=0, description="Most tokens to generate (default: the bundle's).")
-        strategy: Literal["greedy", "beam", "top_k", "top_p"] = "greedy"
-        num_beams: int = Field(4, gt=0, description="Beam width for strategy=beam.")
-        length_penalty: float = Field(0.0, ge=-10.0, le=10.0, allow_inf_nan=False, description="GNMT alpha for beam search.")
+        # None: the bundle's own default (its manifest's `generation`, else greedy; see kzoo.runtime.BundleModel).
+        strategy: Optional[Literal["greedy", "beam", "top_k", "top_p"]] = Field(
+            None, description="Default: the bundle's (greedy unless an imported checkpoint says otherwise).")
+        num_beams: Optional[int] = Field(None, gt=0, description="Beam width for strategy=beam (default 4).")
+        length_penalty: Optional[float] = Field(
+            None, ge=-10.0, le=10.0, allow_inf_nan=False, description="Length-normalisation exponent for beam search.")
+        length_normalization: Optional[Literal["gnmt", "average"]] = Field(
+            None, description="Beam ranking: GNMT's penalty or transformers' score / length**length_penalty.")
+        early_stopping: Optional[Union[bool, Literal["never"]]] = Field(
+            None, description="transformers' beam stopping rule (with length_normalization=average).")
         top_k: Optional[int] = Field(None, gt=0, description="For strategy=top_k (and optionally top_p).")
         top_p: Optional[float] = Field(None, gt=0.0, le=1.0, allow_inf_nan=False, description="For strategy=top_p.")
-        temperature: float = Field(1.0, gt=0.0, le=100.0, allow_inf_nan=False)
+        temperature: Optional[float] = Field(None, gt=0.0, le=100.0, allow_inf_nan=False, description="Default 1.")
         seed: Optional[int] = Field(None, ge=0, lt=2**63, description="Makes sampling reproducible.")
 
         @model_validator(mode="after")
@@ -40,6 +47,8 @@ def schemas():
 
     class TranslateRequest(DecodingOptions):
         texts: list[str] = Field(..., min_length=1, description="Source texts.", examples=[["forty-two"]])
+        target_language: Optional[str] = Field(
+            None, description="Multilingual translators: the >>xx<< language code to translate into, e.g. \"fr\".")
 
     class GenerateRequest(DecodingOptions):
         prompt: Union[str, list[str]] = Field(..., description="A prompt, or a list of prompts.", examples=["The module"])

@@ -118,3 +118,44 @@ def test_bad_decoding_options_fail_with_one_sentence(translator, options, match)
     model, source, _ = translator
     with pytest.raises(ValueError, match=match):
         model.generate_ids(source, 4, **options)
+
+
+def _table_run(table, new_tokens=3, **options):
+    backend = _TableBackend(table)
+    layout = {"state": {"h": {"shape": [-1, 1], "dtype": "float32", "source": "zeros"}}, "updated": ["h"]}
+    prompt = {"token_ids": np.array([[1]]), "padding_mask": np.array([[1]])}
+    options = decoding.DecodingOptions(end_token_id=2, **options)
+    return decoding.generate(backend, layout, prompt, new_tokens, new_tokens + 1, options)[0].tolist()
+
+
+def test_average_length_normalization_divides_by_the_length_with_the_end_token():
+    # After start: end 0.4, a 0.6; after a: end 0.5, a 0.5 (as above).
+    tiny = 1e-9
+    table = [[0.25] * 4, [tiny, tiny, 0.4, 0.6], [0.25] * 4, [tiny, tiny, 0.5, 0.5]]
+    average = dict(strategy="beam", num_beams=2, length_normalization="average")
+    # Length counts the end token: [end] log 0.4 / 1 = -0.92; [a, end] log 0.3 / 2 = -0.60 wins at alpha 1.
+    assert _table_run(table, **average, length_penalty=1.0) == [3, 2, 0]
+    assert _table_run(table, **average, length_penalty=0.0) == [2, 0, 0]
+
+
+def test_suppressed_tokens_never_come_out_and_a_forced_end_closes_the_row():
+    tiny = 1e-9
+    table = [[0.25] * 4, [tiny, tiny, 0.1, 0.9], [0.25] * 4, [tiny, tiny, 0.1, 0.9]]  # "a" forever, greedily.
+    assert _table_run(table, new_tokens=4) == [3, 3, 3, 3]
+    assert _table_run(table, new_tokens=4, force_end_token=True) == [3, 3, 3, 2]
+    assert _table_run(table, new_tokens=4, suppressed_token_ids=(3,)) == [2, 0, 0, 0]
+    for strategy in (dict(strategy="beam", num_beams=2), dict(strategy="top_k", top_k=2, seed=0)):
+        assert _table_run(table, new_tokens=4, suppressed_token_ids=(3,), **strategy)[0] == 2, strategy
+        assert _table_run(table, new_tokens=4, force_end_token=True, **strategy)[-1] == 2, strategy
+
+
+def test_options_from_special_tokens_start_from_the_decoder_start():
+    options = decoding.DecodingOptions.from_special_tokens({"pad": 58100, "end": 0, "decoder_start": 58100},
+                                                           strategy="beam")
+    assert (options.start_token_id, options.end_token_id, options.pad_token_id) == (58100, 0, 58100)
+    options = decoding.DecodingOptions.from_special_tokens({"pad": 0, "start": 2, "end": 3})
+    assert (options.start_token_id, options.pad_token_id) == (2, 0)
+    with pytest.raises(ValueError, match="force_end_token=True without an end_token_id"):
+        decoding.DecodingOptions.from_special_tokens({"pad": 0}, force_end_token=True)
+    with pytest.raises(ValueError, match=r"expected one of 'gnmt', 'average'. Received: length_normalization='mean'"):
+        decoding.DecodingOptions(length_normalization="mean")

@@ -21,5 +21,5 @@ def test_an_unknown_type_names_the_known_ones(tmp_path):
     ByteTokenizer().save(tmp_path)
     config = json.loads((tmp_path / "tokenizer.json").read_text())
     (tmp_path / "tokenizer.json").write_text(json.dumps(dict(config, type="magic")))
-    with pytest.raises(ValueError, match="type='magic'; expected 'word_piece' or 'sentence_piece' or 'byte'"):
+    with pytest.raises(ValueError, match="type='magic'; expected 'word_piece' or 'sentence_piece' or 'byte' or 'marian' or 'hugging_face'"):
         load_tokenizer(tmp_path)
