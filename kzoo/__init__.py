@@ -10,6 +10,7 @@ below load TensorFlow on first use.
 | `kzoo.runtime`, `kzoo.serve` | the TF-free base: bundles, tokenizers, decoding, the HTTP server |
 | `kzoo.layers`, `kzoo.models` | Keras layers and model families; `kzoo.create`, `kzoo.load_model` |
 | `kzoo.data`, `kzoo.training`, `kzoo.generation`, `kzoo.metrics` | tasks and pipelines, the fit recipe, decoding, metrics |
+| `kzoo.checkpoints` | Hugging Face and keras-hub checkpoint folders in: `kzoo.import_checkpoint` |
 | `kzoo.commands` | the `kzoo` command line |
 
 Example:
@@ -43,3 +44,10 @@ def load_model(path, compile=False):
     from kzoo.training import load_model as _load_model
 
     return _load_model(path, compile=compile)
+
+
+def import_checkpoint(path, dtype=None):
+    """A kzoo model and tokenizer from a Hugging Face or keras-hub checkpoint folder (see `kzoo.checkpoints`)."""
+    from kzoo.checkpoints import import_checkpoint as _import_checkpoint
+
+    return _import_checkpoint(path, dtype=dtype)

@@ -27,7 +27,7 @@ unaffected.
 Example:
 ```python
 import keras_hub
-from kzoo.models.keras_hub_import import import_keras_hub
+from kzoo.checkpoints.keras_hub import import_keras_hub
 
 keras_hub.models.Backbone.from_preset("bert_tiny_en_uncased").save_to_preset("bert_tiny")  # once, online
 classifier = import_keras_hub("bert_tiny", task="text_classifier", num_classes=3)
@@ -102,6 +102,40 @@ def import_keras_hub(source, task=None, *, dtype=None, backbone_dropout=None, **
     backbone = spec["backbone"](**config)
     load_keras_hub_weights(backbone, reference)
     return backbone if task_class is None else task_class(backbone, **task_arguments)
+
+
+def load_keras_hub(folder, dtype=None):
+    """A keras-hub preset folder as an `ImportedCheckpoint`: the kzoo backbone and, for BERT and GPT-2, the tokenizer.
+
+    `kzoo.import_checkpoint` sends preset folders (their config.json names a Keras
+    class) here. The tokenizer is rebuilt from the preset's vocabulary files
+    (`assets/tokenizer/`) with the `tokenizers` library, with the preset's ids.
+    """
+    from kzoo.checkpoints.imported_checkpoint import ImportedCheckpoint
+
+    backbone = import_keras_hub(str(folder.path), dtype=dtype)
+    return ImportedCheckpoint(model=backbone, tokenizer=_preset_tokenizer(folder.path), family=type(backbone).__name__,
+                              source=str(folder.path), architecture=folder.config.get("class_name", ""))
+
+
+def _preset_tokenizer(path):
+    """The preset's BERT or GPT-2 tokenizer from `assets/tokenizer/`, or None (ViT, or no saved tokenizer)."""
+    from kzoo.checkpoints.hugging_face_tokenizers import bert_vocabulary_tokenizer, gpt2_vocabulary_tokenizer
+
+    assets = os.path.join(path, "assets", "tokenizer")
+    config_path = os.path.join(path, "tokenizer.json")
+    if not os.path.isfile(config_path):
+        return None
+    with open(config_path) as file:
+        config = json.load(file)
+    settings = config.get("config", {})
+    if config.get("class_name") == "BertTokenizer" and os.path.isfile(os.path.join(assets, "vocabulary.txt")):
+        return bert_vocabulary_tokenizer(os.path.join(assets, "vocabulary.txt"), settings.get("lowercase", False),
+                                         settings.get("strip_accents") or None, where=path)
+    if config.get("class_name") == "GPT2Tokenizer" and os.path.isfile(os.path.join(assets, "vocabulary.json")):
+        return gpt2_vocabulary_tokenizer(os.path.join(assets, "vocabulary.json"), os.path.join(assets, "merges.txt"),
+                                         where=path)
+    return None
 
 
 def load_keras_hub_weights(backbone, reference):

@@ -21,7 +21,7 @@ from kzoo.models import (
     ViTBackbone,
     ViTClassifier,
 )
-from kzoo.models.keras_hub_import import _WeightCopier, import_keras_hub, load_keras_hub_weights
+from kzoo.checkpoints.keras_hub import _WeightCopier, import_keras_hub, load_keras_hub_weights
 
 BERT = dict(vocabulary_size=50, num_layers=2, num_heads=2, hidden_dim=16, intermediate_dim=32, max_sequence_length=16)
 GPT2 = dict(vocabulary_size=50, num_layers=2, num_heads=2, hidden_dim=16, intermediate_dim=32, max_sequence_length=16)
@@ -121,6 +121,22 @@ def test_import_from_a_local_preset_folder(name, request, tmp_path):
     assert sorted(ours) == sorted(expected)
     for output in expected:
         np.testing.assert_allclose(ours[output], expected[output], atol=1e-5)
+
+
+def test_a_preset_folder_goes_through_import_checkpoint_with_its_tokenizer(hub_bert, tmp_path):
+    import kzoo
+
+    vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"word{i}" for i in range(45)]
+    folder = tmp_path / "preset"
+    hub_bert.save_to_preset(str(folder))
+    keras_hub.tokenizers.BertTokenizer(vocabulary=vocabulary, lowercase=True).save_to_preset(str(folder))
+    imported = kzoo.import_checkpoint(folder)
+    assert isinstance(imported.model, EncoderBackbone) and imported.architecture == "BertBackbone"
+    expected, ours = _outputs(hub_bert, "hub_bert"), _outputs(imported.model, "hub_bert")
+    np.testing.assert_allclose(ours["sequence_output"], expected["sequence_output"], atol=1e-5)
+    text = "word3 Word17 word44 unknown"
+    assert imported.tokenizer.encode([text])[0] == [8, 22, 49, 1]
+    assert imported.tokenizer.special_ids == {"pad": 0, "unknown": 1, "start": 2, "end": 3, "mask": 4}
 
 
 def test_causal_lm_logits_are_keras_hub_output_times_the_embedding(hub_gpt2):
