@@ -6,12 +6,14 @@ pure-Python readers load at once, while the tokenizers, pipelines and
 module `__getattr__`).
 
 - Tasks (`kzoo.data.registry`, `kzoo.data.tasks`): `list_tasks()`,
-  `load_task(name)`, `task_names()`, `DEFAULT_TRANSLATION_TASK`.
+  `load_task(name)`, `task_names()`, `DEFAULT_TRANSLATION_TASK`; a user's file
+  as a task: `task_from_file(path, kind)`.
 - Loaders (`kzoo.data.loaders`): `read_parallel_tsv` / `parallel_tsv_dataset`,
   `read_jsonl` / `jsonl_dataset`, `read_conll` / `conll_dataset`,
   `read_text` / `text_dataset`, `read_image_folder` / `image_folder_dataset`;
   `MalformedDataError`, `DataEncodingError`, `LoaderStats`.
 - Tokenizers: `WordPieceTokenizer`, `SentencePieceTokenizer`, `ByteTokenizer`,
+  a checkpoint's own (`MarianTokenizer`, `HuggingFaceTokenizer`),
   `load_tokenizer(dir)`, `train_task_tokenizer(task)`; special ids
   `SPECIAL_TOKEN_IDS`.
 - Pipelines (`kzoo.data.pipelines`): `translation_dataset`,
@@ -42,6 +44,7 @@ from kzoo.data.loaders import (
     read_text,
     text_dataset,
 )
+from kzoo.data.file_task import task_from_file
 from kzoo.data.registry import TASK_KINDS, list_tasks, load_task, register_task, task_info, task_names
 from kzoo.data.task_data import SPLIT_NAMES, TaskData
 from kzoo.data.tasks.translation import DEFAULT_TRANSLATION_TASK
@@ -52,6 +55,9 @@ _LAZY = {
     "SentencePieceTokenizer": "sentence_piece_tokenizer",
     "ByteTokenizer": "byte_tokenizer",
     "load_tokenizer": "tokenizer_types",
+    "MarianTokenizer": "marian_tokenizer",
+    "HuggingFaceTokenizer": "hugging_face_tokenizer",
+    "PythonTokenizer": "python_tokenizer",
     "translation_dataset": "pipelines",
     "classification_dataset": "pipelines",
     "tagging_dataset": "pipelines",
@@ -75,6 +81,12 @@ def _submodule(module):
         from kzoo.data import byte_tokenizer as found
     elif module == "tokenizer_types":
         from kzoo.data import tokenizer_types as found
+    elif module == "marian_tokenizer":
+        from kzoo.data import marian_tokenizer as found
+    elif module == "hugging_face_tokenizer":
+        from kzoo.data import hugging_face_tokenizer as found
+    elif module == "python_tokenizer":
+        from kzoo.data import python_tokenizer as found
     elif module == "pipelines":
         from kzoo.data import pipelines as found
     else:
@@ -118,6 +130,7 @@ __all__ = [
     "read_parallel_tsv",
     "read_text",
     "register_task",
+    "task_from_file",
     "task_info",
     "task_names",
     "text_dataset",

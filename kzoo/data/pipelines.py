@@ -44,7 +44,8 @@ DEFAULT_SHUFFLE_BUFFER = 16_384
 # Default lengths in `task_dataset` for the tokenizers of `train_task_tokenizer`
 # (longest translation side: 21 pieces; 99th percentile of language_id: 35, of
 # faker_ner: 49); byte tokenizers need about 4x.
-DEFAULT_SEQUENCE_LENGTHS = {"translation": 32, "classification": 48, "tagging": 64, "language_modeling": 128}
+DEFAULT_SEQUENCE_LENGTHS = {"translation": 32, "classification": 48, "tagging": 64, "language_modeling": 128,
+                            "masked_lm": 128}
 
 
 def _tf():
@@ -283,6 +284,13 @@ def _mask(token_ids, pad_id):
     return tf.cast(tf.not_equal(token_ids, pad_id), tf.int32)
 
 
+def _decoder_mask(token_ids, pad_id):
+    """Padding mask of decoder inputs; column 0, the decoder start token, is always real (Marian starts from pad)."""
+    tf = _tf()
+    mask = _mask(token_ids, pad_id)
+    return tf.concat([tf.ones_like(mask[:, :1]), mask[:, 1:]], axis=1)
+
+
 def _encoder_inputs(token_ids, pad_id):
     """`token_ids`, `padding_mask` and all-zero `segment_ids` (one segment) for encoder models."""
     tf = _tf()
@@ -374,7 +382,7 @@ def translation_dataset(
             "encoder_token_ids": batch["encoder"],
             "encoder_padding_mask": _mask(batch["encoder"], tokenizer.pad_id),
             "decoder_token_ids": decoder_inputs,
-            "decoder_padding_mask": _mask(decoder_inputs, pad),
+            "decoder_padding_mask": _decoder_mask(decoder_inputs, pad),
         }
         return inputs, targets, tf.cast(tf.not_equal(targets, pad), tf.float32)
 
@@ -782,9 +790,13 @@ def task_dataset(task, split="train", tokenizer=None, *, batch_size=32, sequence
         sequence_length = DEFAULT_SEQUENCE_LENGTHS[task.kind]
     common = dict(batch_size=batch_size, sequence_length=sequence_length, shuffle=shuffle, **options)
     if task.kind == "translation":
+        # Checkpoints with two vocabularies (Marian) give the target side its own tokenizer.
+        common.setdefault("target_tokenizer", tokenizer.for_targets())
         return translation_dataset(examples, tokenizer, **common)
     if task.kind == "classification":
         return classification_dataset(examples, tokenizer, **common)
     if task.kind == "tagging":
         return tagging_dataset(examples, tokenizer, label_names=task.label_names, **common)
+    if task.kind == "masked_lm":
+        return masked_lm_dataset(examples, tokenizer, **common)
     return language_modeling_dataset(examples, tokenizer, **common)

@@ -26,6 +26,7 @@ TASK_KINDS = (
     "classification",
     "tagging",
     "language_modeling",
+    "masked_lm",
     "image_classification",
 )
 

@@ -28,6 +28,7 @@ class TaskData:
     | `classification`       | `(text: str, label: int)`, `label_names[label]`       |
     | `tagging`              | `(tokens: tuple[str], tags: tuple[int])`, tag names in `label_names` |
     | `language_modeling`    | `text: str` (one paragraph)                           |
+    | `masked_lm`            | `text: str` (one paragraph; masked by the pipeline)   |
     | `image_classification` | `(image: float32 array [H, W, C] in [0, 1], label: int)` |
 
     Args:
@@ -95,6 +96,6 @@ class TaskData:
             return [text for text, _ in examples]
         if self.kind == "tagging":
             return [" ".join(tokens) for tokens, _ in examples]
-        if self.kind == "language_modeling":
+        if self.kind in ("language_modeling", "masked_lm"):
             return list(examples)
         return []

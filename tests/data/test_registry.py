@@ -11,6 +11,8 @@ EXPECTED_KINDS = {
     "language_id": "classification",
     "faker_ner": "tagging",
     "pydoc_topics": "language_modeling",
+    "python_docs": "masked_lm",
+    "stdlib_topics": "classification",
     "digits": "image_classification",
 }
 

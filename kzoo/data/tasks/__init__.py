@@ -2,7 +2,7 @@
 
 Example:
 ```python
-import kzoo.data.tasks  # registers numbers_en_de, language_id, faker_ner, ...
+import kzoo.data.tasks  # registers numbers_en_de, language_id, faker_ner, stdlib_topics, ...
 ```
 """
 
@@ -11,5 +11,6 @@ from kzoo.data.tasks import (
     language_identification,  # noqa: F401
     language_modeling,  # noqa: F401
     ner,  # noqa: F401
+    python_stdlib,  # noqa: F401
     translation,  # noqa: F401
 )
