@@ -3,7 +3,7 @@
 One tiny GPT-2-style model (4 layers, width 256, 4 heads, feed-forward 1024,
 vocabulary 5,000, 512 positions, float32, dropout 0) is built as a keras-hub
 `GPT2Backbone` with random weights and imported into a kzoo `CausalLM`
-(`kzoo.models.keras_hub_import`), so both libraries run the same weights and
+(`kzoo.checkpoints.keras_hub`), so both libraries run the same weights and
 greedy decoding must give the same tokens (checked on every length). Prompts are
 16 random tokens; no end token, so every call generates exactly `max_new_tokens`.
 Tokens/s counts new tokens of every batch row (not of every beam).
@@ -104,7 +104,7 @@ def build_models(seed=0):
         dropout=0.0,
     )
     try:
-        from kzoo.models.keras_hub_import import import_keras_hub
+        from kzoo.checkpoints.keras_hub import import_keras_hub
     except ImportError:  # An older tree without the importer: same shapes, different random weights.
         kzoo_lm = CausalLM(
             DecoderBackbone(

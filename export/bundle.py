@@ -39,7 +39,7 @@ import numpy as np
 from export import onnx, parity, tflite
 from export.graphs import describe, export_graphs
 from export.savedmodel import SavedModelBackend, save_savedmodel
-from kzoo.runtime.decoding import DecodingOptions
+from kzoo.runtime.decoding import TOKEN_RULES, DecodingOptions
 from kzoo.runtime.manifest import MANIFEST_FILE, MANIFEST_VERSION, file_sha256
 
 FORMATS = ("savedmodel", "tflite", "onnx")
@@ -77,7 +77,12 @@ class ExportOptions:
             inputs, e.g. BLEU of the decoded tokens against reference texts.
         task: dict describing the task (name, kind, label_names, ...), copied to
             the manifest; its kind defaults to the model family's.
-        special_tokens: dict (pad, start, end, unknown, mask ids).
+        special_tokens: dict (pad, start, end, unknown, mask ids; `decoder_start`
+            where a target begins with another token than `start`, as Marian's).
+        generation: dict of `DecodingOptions` fields: how the model wants to be
+            decoded (an imported checkpoint's generation_config.json). Recorded
+            in the manifest as the bundle's decoding defaults; the parity check
+            decodes greedily under its token rules (`TOKEN_RULES`).
         tokenizer_dir: folder copied to `tokenizer/`.
         max_new_tokens: int. Tokens decoded in the parity check of generative models.
         max_length: int or None. Fixed size of the decoding cache (defaults to the model's).
@@ -100,6 +105,7 @@ class ExportOptions:
     metric: tuple = None
     task: dict = None
     special_tokens: dict = None
+    generation: dict = None
     tokenizer_dir: object = None
     max_new_tokens: int = 16
     max_length: int = None
@@ -114,12 +120,14 @@ class ExportOptions:
         self.quantize = _check_choices("quantize", self.quantize, QUANTIZATIONS) if "tflite" in self.formats else ()
         self.special_tokens = dict(self.special_tokens or {})
         self.task = dict(self.task or {})
+        self.generation = dict(self.generation or {})
+        if self.generation:  # A bad default fails here, before any export work.
+            DecodingOptions.from_special_tokens(self.special_tokens, **self.generation)
 
     def decoding_options(self):
-        """Greedy `DecodingOptions` with these special tokens (what the parity check decodes)."""
-        special = self.special_tokens
-        return DecodingOptions(start_token_id=special.get("start"), end_token_id=special.get("end"),
-                               pad_token_id=special.get("pad", 0))
+        """Greedy `DecodingOptions` with these special tokens and the generation's token rules (what parity decodes)."""
+        rules = {key: value for key, value in self.generation.items() if key in TOKEN_RULES}
+        return DecodingOptions.from_special_tokens(self.special_tokens, **rules)
 
     def say(self, message):
         if self.progress is not None:
@@ -171,7 +179,9 @@ class _BundleWriter:
     def __init__(self, model, folder, sample_inputs, options):
         self.model, self.folder, self.options = model, folder, options
         self.description = describe(model, options.max_length)
-        missing = [name for name in self.description.special_tokens if options.special_tokens.get(name) is None]
+        resolved = options.decoding_options()
+        ids = {"start": resolved.start_token_id, "end": resolved.end_token_id, "pad": resolved.pad_token_id}
+        missing = [name for name in self.description.special_tokens if ids.get(name) is None]
         if missing:
             raise ExportError(
                 f"A {type(model).__name__} decodes from special tokens; pass special_tokens with "
@@ -319,6 +329,7 @@ class _BundleWriter:
             "family": type(model).__name__,
             "task": self._task(),
             "special_tokens": self.options.special_tokens,
+            "generation": self.options.generation,
             "max_length": description.max_length,
             "max_sequence_length": getattr(model, "max_sequence_length", None)
             or getattr(getattr(model, "backbone", None), "max_sequence_length", None),

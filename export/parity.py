@@ -134,8 +134,10 @@ class KerasReference:
     def _keras_outputs(self):
         if self.layout:
             options = self.decoding
+            rules = {name: getattr(options, name) for name in decoding.TOKEN_RULES}
             return {"tokens": self.model.generate(self.source, self.max_new_tokens, start_token_id=options.start_token_id,
-                                                  end_token_id=options.end_token_id, pad_token_id=options.pad_token_id)}
+                                                  end_token_id=options.end_token_id, pad_token_id=options.pad_token_id,
+                                                  **rules)}
         names = [spec.name for spec in input_specs(self.model)]
         outputs = self.model.predict({name: self.sample_inputs[name] for name in names}, verbose=0)
         return dict(outputs) if isinstance(outputs, dict) else {"logits": outputs}

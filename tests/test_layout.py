@@ -27,14 +27,16 @@ ALLOWED = {
     "kzoo.presets": {"kzoo.runtime"},
     "kzoo.generation": {"kzoo.runtime"},
     "kzoo.models": {"kzoo.runtime", "kzoo.layers", "kzoo.generation", "kzoo.presets", "kzoo.data"},
+    # Pretrained checkpoints in: models, layers, and the checkpoint's own tokenizers.
+    "kzoo.checkpoints": {"kzoo.runtime", "kzoo.layers", "kzoo.data", "kzoo.generation", "kzoo.presets", "kzoo.models"},
     "kzoo.training": {"kzoo.runtime", "kzoo.layers", "kzoo.data", "kzoo.metrics", "kzoo.presets", "kzoo.generation",
-                      "kzoo.models"},
+                      "kzoo.models", "kzoo.checkpoints"},
     "export": {"kzoo.runtime", "kzoo.layers", "kzoo.generation", "kzoo.presets", "kzoo.models"},
     # The package's face: lazy shortcuts to what lies below it, never the command layer or the converters.
-    "kzoo": {"kzoo.runtime", "kzoo.models", "kzoo.training"},
+    "kzoo": {"kzoo.runtime", "kzoo.models", "kzoo.training", "kzoo.checkpoints"},
     # The command layer on top: everything.
     "kzoo.commands": {"kzoo", "kzoo.runtime", "kzoo.serve", "kzoo.layers", "kzoo.data", "kzoo.metrics", "kzoo.presets",
-                      "kzoo.generation", "kzoo.models", "kzoo.training", "export"},
+                      "kzoo.generation", "kzoo.models", "kzoo.checkpoints", "kzoo.training", "export"},
 }
 TF_FREE = ("kzoo.runtime", "kzoo.serve")
 

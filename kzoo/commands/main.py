@@ -46,13 +46,16 @@ def _list(args):
 
 def _train(args):
     fields = {
-        "preset": args.preset, "task": args.task, "run_dir": args.run_dir, "epochs": args.epochs,
+        "preset": args.preset, "task": args.task, "data": args.data, "kind": args.kind, "init_from": args.init_from,
+        "freeze_backbone": args.freeze_backbone or None, "run_dir": args.run_dir, "epochs": args.epochs,
         "steps_per_epoch": args.steps_per_epoch, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
         "tokenizer": args.tokenizer, "vocabulary_size": args.vocabulary_size, "precision": args.precision,
         "strategy": args.strategy, "seed": args.seed, "max_examples": args.max_examples, "jit_compile": args.jit_compile,
     }
-    if not args.config and (not args.preset or not args.task):
-        raise UsageError("name a PRESET and --task TASK, or give --config run.yaml.")
+    if not args.config and not (args.preset or args.init_from):
+        raise UsageError("name a PRESET (or --init-from RUN_OR_CHECKPOINT) and --task TASK, or give --config run.yaml.")
+    if not args.config and not (args.task or args.data):
+        raise UsageError("name what to train on: --task TASK (see `kzoo list --tasks`) or --data FILE.")
     import_tensorflow_quietly()
     from kzoo.training.recipe import RunConfig, train
 
@@ -60,24 +63,34 @@ def _train(args):
         if args.config:
             config = RunConfig.from_file(args.config, **fields)
         else:
-            fields["run_dir"] = fields["run_dir"] or f"runs/{args.preset}-{args.task}"
+            model_name = args.preset or os.path.basename(os.path.normpath(args.init_from))
+            data_name = args.task or os.path.splitext(os.path.basename(os.path.normpath(args.data)))[0]
+            fields["run_dir"] = fields["run_dir"] or f"runs/{model_name}-{data_name}"
             config = RunConfig(**{k: v for k, v in fields.items() if v is not None})
         run_dir = train(config, verbose=1 if sys.stdout.isatty() else 2)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    print(f"Trained {config.preset} on {config.task}: {run_dir}")
+    print(f"Trained {config.preset or config.init_from} on {config.task or config.data}: {run_dir}")
     print(f"Next: kzoo evaluate {run_dir}   |   kzoo export {run_dir}")
     return 0
+
+
+def _check_task_or_data(args):
+    if args.task and args.data:
+        raise UsageError("pass --task or --data, not both.")
+    if args.data and not os.path.exists(args.data):
+        raise UsageError(f"the data file {args.data} does not exist.")
 
 
 def _evaluate(args):
     if not os.path.isdir(args.run_dir):  # One sentence before TensorFlow loads.
         raise UsageError(f"{args.run_dir} is not a finished kzoo run: there is no such folder.")
+    _check_task_or_data(args)
     import_tensorflow_quietly()
     from kzoo.training.recipe import evaluate
 
     try:
-        results = evaluate(args.run_dir, split=args.split, limit=args.limit)
+        results = evaluate(args.run_dir, split=args.split, limit=args.limit, task=args.task, data=args.data)
     except ValueError as error:
         raise UsageError(str(error)) from None
     rows = [{"metric": k, "value": f"{v:.2f}" if isinstance(v, float) else v} for k, v in results.items() if k != "samples"]
@@ -88,6 +101,7 @@ def _evaluate(args):
 
 
 def _export(args):
+    _check_task_or_data(args)
     import_tensorflow_quietly()
     from export.bundle import ExportOptions
     from kzoo.commands.export import SUMMARY_COLUMNS, export_run
@@ -96,10 +110,40 @@ def _export(args):
         # The options are checked before the run folder or the model is read: a typo fails at once.
         options = ExportOptions(formats=args.formats, quantize=args.quantize, onnx_quantize=args.onnx_quantize,
                                 skip_failing=args.skip_failing, allow_select_ops=args.allow_select_ops)
-        rows = export_run(args.run_dir, options, out=args.out)
+        rows = export_run(args.run_dir, options, out=args.out, task=args.task, data=args.data)
     except ValueError as error:
         raise UsageError(str(error)) from None
     print(format_table(rows, SUMMARY_COLUMNS))
+    return 0
+
+
+def _import(args):
+    if not os.path.isdir(args.path):  # One sentence before TensorFlow loads.
+        raise UsageError(f"{args.path} is not a folder; pass a checkpoint folder (config.json and its weights).")
+    _check_task_or_data(args)
+    import_tensorflow_quietly()
+    from kzoo.checkpoints import CheckpointError, import_checkpoint
+    from kzoo.training.run_folder import write_imported_run
+
+    run_dir = args.run_dir or f"runs/{os.path.basename(os.path.normpath(args.path))}"
+    try:
+        imported = import_checkpoint(args.path)
+        write_imported_run(imported, run_dir, task=args.task, data=args.data)
+    except (CheckpointError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    parameters = imported.model.count_params()
+    print(f"Imported {imported.architecture or imported.family} as a {imported.family} "
+          f"({parameters:,} parameters): {run_dir}")
+    if imported.unused_tensors:
+        print(f"  not used: {', '.join(imported.unused_tensors)}")
+    if imported.initialized_layers:
+        print(f"  not in the checkpoint, left as initialized: {', '.join(imported.initialized_layers)}")
+    if imported.decoding:
+        print(f"  decodes by default with {imported.decoding}")
+    if imported.preprocessing:
+        print(f"  expects images as {imported.preprocessing}")
+    print(f"Next: kzoo evaluate {run_dir} --data FILE   |   kzoo export {run_dir}   |   "
+          f"kzoo train --init-from {run_dir} --task TASK")
     return 0
 
 
@@ -135,9 +179,14 @@ def build_parser():
     listing.add_argument("--tasks", action="store_true", help="list the bundled datasets instead")
     listing.set_defaults(handler=_list)
 
-    training = commands.add_parser("train", help="train a preset on a bundled task into a run folder")
-    training.add_argument("preset", nargs="?", help="model preset (see `kzoo list`)")
+    training = commands.add_parser("train", help="train a preset (or fine-tune a run or checkpoint) into a run folder")
+    training.add_argument("preset", nargs="?", help="model preset (see `kzoo list`); optional with --init-from")
     training.add_argument("--task", help="bundled task (see `kzoo list --tasks`)")
+    training.add_argument("--data", help="your data file instead of a bundled task (TSV, JSONL, CoNLL, text)")
+    training.add_argument("--kind", help="the task kind of --data (e.g. classification) when the model does not say")
+    training.add_argument("--init-from", metavar="RUN_OR_CHECKPOINT",
+                          help="start from a finished run or a checkpoint folder: its architecture, weights, tokenizer")
+    training.add_argument("--freeze-backbone", action="store_true", help="with --init-from: train the new head only")
     training.add_argument("--config", help="a YAML/JSON run config; flags override its keys")
     training.add_argument("--run-dir", help="output folder (default runs/PRESET-TASK)")
     training.add_argument("--epochs", type=int)
@@ -157,6 +206,8 @@ def build_parser():
     evaluation.add_argument("run_dir")
     evaluation.add_argument("--split", default="test", choices=("train", "validation", "test"))
     evaluation.add_argument("--limit", type=int, help="evaluate the first N examples only")
+    evaluation.add_argument("--task", help="evaluate on this bundled task instead of the run's")
+    evaluation.add_argument("--data", help="evaluate on all of this data file instead")
     evaluation.set_defaults(handler=_evaluate)
 
     exporting = commands.add_parser("export", help="export a finished run to SavedModel, TFLite and ONNX with parity checks")
@@ -167,7 +218,16 @@ def build_parser():
     exporting.add_argument("--onnx-quantize", action="store_true", help="also write ONNX Runtime dynamic-int8 files")
     exporting.add_argument("--skip-failing", action="store_true", help="leave out variants that fail parity")
     exporting.add_argument("--allow-select-ops", action="store_true", help="allow Select TF ops in TFLite")
+    exporting.add_argument("--task", help="check parity on this bundled task instead of the run's")
+    exporting.add_argument("--data", help="check parity (and calibrate int8) on this data file instead")
     exporting.set_defaults(handler=_export)
+
+    importing = commands.add_parser("import", help="a Hugging Face or keras-hub checkpoint folder as a run folder")
+    importing.add_argument("path", help="the checkpoint folder (config.json, model.safetensors or tf_model.h5, tokenizer)")
+    importing.add_argument("--run-dir", help="output folder (default runs/FOLDER_NAME)")
+    importing.add_argument("--task", help="the bundled task the run evaluates and exports with")
+    importing.add_argument("--data", help="the data file the run evaluates and exports with (copied into the run)")
+    importing.set_defaults(handler=_import)
 
     serving = commands.add_parser("serve", help="serve a bundle over HTTP with ONNX Runtime (no TensorFlow)")
     add_serve_arguments(serving)

@@ -49,8 +49,8 @@ def run(preset="transformer_small", task=None, run_dir=None, out=None, epochs=6,
                        ["metric", "value"]))
     if (out / "manifest.json").exists():
         print(f"[3/4] reusing the bundle in {out} (pass --fresh to export again)")
-        _, tokenizer, _, task_data = load_run(run_dir)
-        rows = summary_rows(out, json.loads((out / "manifest.json").read_text()), sample_batch(task_data, tokenizer)[0])
+        run = load_run(run_dir)
+        rows = summary_rows(out, json.loads((out / "manifest.json").read_text()), sample_batch(run.task, run.tokenizer)[0])
     else:
         print(f"[3/4] exporting every format to {out} with parity checks")
         # skip_failing: the table says why a variant is out.

@@ -1,8 +1,10 @@
-"""The fit recipe behind `kzoo train` and `kzoo evaluate`: preset + task -> run folder.
+"""The fit recipe behind `kzoo train` and `kzoo evaluate`: preset (or --init-from) + task (or data) -> run folder.
 
 `train(RunConfig(...))` validates everything before any work, trains the task's
-tokenizer, builds the tf.data pipelines and the model inside the strategy scope,
-and trains with `model.fit` and kzoo's callbacks. The run folder:
+tokenizer (or takes the tokenizer of the run or checkpoint it starts from, see
+`kzoo.training.fine_tuning`), builds the tf.data pipelines and the model inside the
+strategy scope, and trains with `model.fit` and kzoo's callbacks. The run folder
+(see `kzoo.training.run_folder`):
 
 ```
 runs/<name>/
@@ -13,6 +15,7 @@ runs/<name>/
   backup/         mid-training backups: the same command resumes from them
   logs/           TensorBoard
   metrics.json    the task metrics on the test split (written by `evaluate`)
+  data/           the data file of a run trained with `data=`
 ```
 
 `model.keras` only appears once training has finished, so a run folder never
@@ -23,11 +26,11 @@ Example:
 from kzoo.training.recipe import RunConfig, train, evaluate
 run = train(RunConfig(preset="transformer_tiny", task="numbers_en_de", run_dir="runs/demo", epochs=1))
 print(evaluate("runs/demo"))
+train(RunConfig(init_from="runs/mlm", task="stdlib_topics", run_dir="runs/topics", freeze_backbone=True))
 ```
 """
 
 import dataclasses
-import json
 import os
 from pathlib import Path
 
@@ -35,6 +38,7 @@ import numpy as np
 
 from kzoo.runtime.packing import pack_batch
 from kzoo.runtime.validation import check_choice, check_positive_float, check_positive_int
+from kzoo.training.run_folder import copy_data_file, load_run, resolve_task, write_json
 
 TOKENIZERS = ("sentencepiece", "wordpiece", "byte")
 
@@ -44,13 +48,21 @@ class RunConfig:
     """Everything a run needs; `kzoo train` flags and `--config run.yaml` keys are these names.
 
     Args:
-        preset: model preset (`kzoo list`).
+        preset: model preset (`kzoo list`); optional with `init_from` (then it
+            must match the source's architecture).
         task: bundled task (`kzoo list --tasks`).
         run_dir: output folder.
+        data: str or None. The user's data file instead of `task` (formats:
+            `kzoo.data.task_from_file`); every tenth example validates, every
+            tenth tests. Its kind is `kind`, else the preset's or source's.
+        kind: str or None. The task kind of `data`, e.g. "classification".
+        init_from: str or None. A finished run or a checkpoint folder to start
+            from: its architecture, weights and tokenizer (a fresh task head).
+        freeze_backbone: bool. With `init_from`: train the new head only.
         epochs: int. Defaults to 3.
         steps_per_epoch: int or None (one pass over the training split).
         batch_size: global batch size. Defaults to 64.
-        learning_rate: peak learning rate. Defaults to 1e-3.
+        learning_rate: peak learning rate. Defaults to 1e-3 (1e-4 with `init_from`).
         warmup_steps: linear warm-up steps before cosine decay. Defaults to 200.
         label_smoothing: float. Defaults to 0.1 for translation, 0 otherwise.
         tokenizer: one of `TOKENIZERS`. Defaults to "sentencepiece".
@@ -64,13 +76,17 @@ class RunConfig:
         backup_freq: "epoch" or steps between backups. Defaults to "epoch".
     """
 
-    preset: str
-    task: str
-    run_dir: str
+    preset: str = None
+    task: str = None
+    run_dir: str = None
+    data: str = None
+    kind: str = None
+    init_from: str = None
+    freeze_backbone: bool = False
     epochs: int = 3
     steps_per_epoch: int = None
     batch_size: int = 64
-    learning_rate: float = 1e-3
+    learning_rate: float = None
     warmup_steps: int = 200
     label_smoothing: float = None
     tokenizer: str = "sentencepiece"
@@ -102,31 +118,53 @@ class RunConfig:
 
 
 def validate(config):
-    """Check every field before any work; returns (preset dict, task info). One sentence per problem."""
-    from kzoo.data import task_info
+    """Check every field before any work; returns (preset dict or None, task kind or None). One sentence per problem.
+
+    The kind is None only for a data file trained from `init_from` without `kind`:
+    it then comes from the source model, once loaded.
+    """
+    from kzoo.data import TASK_KINDS, task_info
     from kzoo.models import FAMILIES, _check_name
 
-    preset = _check_name(config.preset)
-    try:
-        info = task_info(config.task)
-    except ValueError as error:
-        raise ValueError(str(error)) from None
+    if not config.run_dir:
+        raise ValueError("Name the output folder: --run-dir runs/NAME.")
+    if not config.preset and not config.init_from:
+        raise ValueError("Name a PRESET (see `kzoo list`), or --init-from a run or checkpoint folder to start from.")
+    if config.task and config.data:
+        raise ValueError("Pass --task or --data, not both.")
+    if not config.task and not config.data:
+        raise ValueError("Name what to train on: --task TASK (see `kzoo list --tasks`) or --data FILE.")
+    if config.freeze_backbone and not config.init_from:
+        raise ValueError("--freeze-backbone keeps pretrained weights fixed; it needs --init-from.")
+    preset = _check_name(config.preset) if config.preset else None
+    check_choice("kind", config.kind, TASK_KINDS, allow_none=True)
+    if config.task:
+        try:
+            kind = task_info(config.task)["kind"]
+        except ValueError as error:
+            raise ValueError(str(error)) from None
+        if config.kind and config.kind != kind:
+            raise ValueError(f"The task {config.task!r} is a {kind} task, not {config.kind}; drop --kind.")
+    else:
+        if not os.path.exists(config.data):
+            raise ValueError(f"The data file {config.data} does not exist.")
+        kind = config.kind or (FAMILIES[preset["family"]][0].task_kinds[0] if preset else None)
     check_positive_int("epochs", config.epochs)
     check_positive_int("steps_per_epoch", config.steps_per_epoch, allow_none=True)
     check_positive_int("batch_size", config.batch_size)
     check_positive_int("vocabulary_size", config.vocabulary_size)
     check_positive_int("sequence_length", config.sequence_length, allow_none=True)
     check_positive_int("max_examples", config.max_examples, allow_none=True)
-    check_positive_float("learning_rate", config.learning_rate)
+    if config.learning_rate is not None:
+        check_positive_float("learning_rate", config.learning_rate)
     check_choice("tokenizer", config.tokenizer, TOKENIZERS)
-    kind = info["kind"]
-    if kind not in FAMILIES[preset["family"]][0].task_kinds:  # Each family declares the task kinds it learns.
+    if preset and kind and kind not in FAMILIES[preset["family"]][0].task_kinds:  # Each family declares its kinds.
         able = [family for family, (task_class, _) in FAMILIES.items() if kind in task_class.task_kinds]
         raise ValueError(
-            f"Preset {config.preset!r} is a {preset['family']}, which cannot learn the {kind} task {config.task!r}; "
-            f"use a {' or '.join(able)} preset."
+            f"Preset {config.preset!r} is a {preset['family']}, which cannot learn the {kind} task "
+            f"{config.task or config.data!r}; use a {' or '.join(able)} preset."
         )
-    return preset, info
+    return preset, kind
 
 
 def _train_tokenizer(config, task):
@@ -142,6 +180,37 @@ def _train_tokenizer(config, task):
     return data.SentencePieceTokenizer.train(texts, vocabulary_size=config.vocabulary_size)
 
 
+def _run_tokenizer(config, task, run_dir, source):
+    """The run's tokenizer: a resumed run's, the source's (`init_from`), or one trained on the task; None for images."""
+    import kzoo.data as data
+
+    if task.kind == "image_classification":
+        return None
+    folder = run_dir / "tokenizer"
+    if (folder / data.tokenizer.CONFIG_FILE).exists():
+        return data.load_tokenizer(folder)  # A resumed run keeps its vocabulary.
+    if source is not None:
+        if source.tokenizer is None:
+            raise ValueError(f"{source.name} has no tokenizer, which a {task.kind} task needs.")
+        tokenizer = source.tokenizer
+    else:
+        tokenizer = _train_tokenizer(config, task)
+    if task.kind == "language_modeling" and (tokenizer.pad_id is None or tokenizer.start_id is None):
+        raise ValueError(f"{source.name}'s tokenizer has no pad or start token, which kzoo train's language-modelling "
+                         "batches are packed with; fine-tune this model with model.fit on your own batches.")
+    tokenizer.save(folder)
+    return tokenizer
+
+
+def _source_kind(source):
+    """The task kind of a source model trained for one (what a data file is read as when no kind is named)."""
+    kinds = getattr(type(source.model), "task_kinds", ())
+    if not kinds:
+        raise ValueError(f"{source.name} holds a {type(source.model).__name__} without a task; name the data's task "
+                         "kind with --kind (e.g. classification).")
+    return kinds[0]
+
+
 def _model_overrides(config, preset, task, tokenizer):
     overrides = {"dropout": 0.1} if preset["family"] != "ViTClassifier" else {}
     if tokenizer is not None:
@@ -155,14 +224,28 @@ def _model_overrides(config, preset, task, tokenizer):
     return overrides
 
 
-def _datasets(config, task, tokenizer):
+def _sequence_length(config, kind, source):
+    """The padded length: the configured one, else the kind's default, within what a source model can read."""
+    from kzoo.data.pipelines import DEFAULT_SEQUENCE_LENGTHS
+
+    if config.sequence_length or kind == "image_classification":
+        return config.sequence_length
+    length = DEFAULT_SEQUENCE_LENGTHS[kind]
+    if source is not None:
+        model = source.model
+        limit = getattr(getattr(model, "backbone", model), "max_sequence_length", None)
+        length = min(length, limit) if limit else length
+    return length
+
+
+def _datasets(config, task, tokenizer, sequence_length):
     import tensorflow as tf
 
     import kzoo.data as data
 
     if config.max_examples:
         task = dataclasses.replace(task, train=task.train[: config.max_examples])
-    options = {"sequence_length": config.sequence_length} if config.sequence_length else {}
+    options = {"sequence_length": sequence_length} if sequence_length else {}
     train_set = data.task_dataset(task, "train", tokenizer, batch_size=config.batch_size, **options)
     validation = data.task_dataset(task, "validation", tokenizer, batch_size=config.batch_size, **options)
     # Bucketing hides how many batches there are; without the count, Keras's evaluate
@@ -172,54 +255,52 @@ def _datasets(config, task, tokenizer):
     return train_set, validation
 
 
-def _write_json(path, value):
-    temporary = Path(str(path) + ".partial")
-    temporary.write_text(json.dumps(value, indent=2, default=str))
-    os.replace(temporary, path)
-
-
 def train(config, verbose=1):
     """Train per `config`; returns the run folder (a `Path`). Resumes from `backup/` if present."""
     import keras
-    import kzoo.data as data
     from kzoo.models import create
     from kzoo.training import multi_worker
     from kzoo.training.callbacks import read_backup_state, standard_callbacks
+    from kzoo.training.fine_tuning import check_preset, fine_tuning_model, load_initialization
     from kzoo.training.losses import MaskedSparseCategoricalCrossentropy
     from kzoo.training.optimizers import make_optimizer
     from kzoo.training.precision import choose_precision
     from kzoo.training.schedules import WarmupCosineDecay
     from kzoo.training.strategy import check_global_batch_size, make_strategy
 
-    preset, info = validate(config)
+    preset, kind = validate(config)
     run_dir = Path(config.run_dir)
     if (run_dir / "model.keras").exists():
         raise ValueError(f"{run_dir} already holds a finished run; choose another --run-dir or delete it.")
-    run_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
     strategy = make_strategy(config.strategy)
     check_global_batch_size(config.batch_size, strategy)
     choose_precision(config.precision, strategy)
-
-    task = data.load_task(config.task)
-    tokenizer = None
-    if task.kind != "image_classification":
-        tokenizer_dir = run_dir / "tokenizer"
-        if (tokenizer_dir / data.tokenizer.CONFIG_FILE).exists():
-            tokenizer = data.load_tokenizer(tokenizer_dir)  # A resumed run keeps its vocabulary.
-        else:
-            tokenizer = _train_tokenizer(config, task)
-            tokenizer.save(tokenizer_dir)
-    train_set, validation = _datasets(config, task, tokenizer)
-    steps = config.steps_per_epoch or max(1, len(task.train if not config.max_examples else task.train[: config.max_examples]) // config.batch_size)
-    resolved = dataclasses.asdict(config)
-    resolved.update({"steps_per_epoch": steps, "family": preset["family"], "kind": task.kind, "metric": task.metric})
-    _write_json(run_dir / "config.json", resolved)
+    source = None
+    if config.init_from:
+        with strategy.scope():  # The source's variables become the run's: they live where training runs.
+            source = load_initialization(config.init_from)
+        if preset:
+            check_preset(config.preset, preset, source)
+        kind = kind or _source_kind(source)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    data_file = copy_data_file(config.data, run_dir) if config.data else None
+    task = resolve_task(config.task, run_dir / data_file if data_file else None, kind)
+    tokenizer = _run_tokenizer(config, task, run_dir, source)
+    sequence_length = _sequence_length(config, task.kind, source)
+    train_set, validation = _datasets(config, task, tokenizer, sequence_length)
+    examples = len(task.train if not config.max_examples else task.train[: config.max_examples])
+    steps = config.steps_per_epoch or max(1, examples // config.batch_size)
+    learning_rate = config.learning_rate or (1e-4 if source is not None else 1e-3)
 
     with strategy.scope():
-        model = create(config.preset, **_model_overrides(config, preset, task, tokenizer))
+        if source is not None:
+            labels = len(task.label_names) if task.label_names else None
+            model = fine_tuning_model(source, task.kind, labels, config.freeze_backbone)
+        else:
+            model = create(config.preset, **_model_overrides(config, preset, task, tokenizer))
         schedule = WarmupCosineDecay(
-            peak_learning_rate=config.learning_rate,
+            peak_learning_rate=learning_rate,
             warmup_steps=min(config.warmup_steps, steps * config.epochs // 2),
             decay_steps=max(1, steps * config.epochs),
         )
@@ -230,6 +311,15 @@ def train(config, verbose=1):
             weighted_metrics=["accuracy"],
             jit_compile=config.jit_compile,
         )
+    resolved = dataclasses.asdict(config)
+    resolved.update({
+        "steps_per_epoch": steps, "learning_rate": learning_rate, "sequence_length": sequence_length,
+        "family": type(model).__name__, "kind": task.kind, "metric": task.metric, "data": data_file,
+        "label_names": list(task.label_names) if task.label_names else None,
+        "generation": source.generation if source is not None else {},
+        "preprocessing": source.preprocessing if source is not None else None,
+    })
+    write_json(run_dir / "config.json", resolved)
     callbacks = standard_callbacks(run_dir, backup_freq=config.backup_freq, strategy=strategy)
     # `fit` resumes at the backup's epoch; the endless stream must resume there too, or
     # the resumed epochs would see other batches than an uninterrupted run.
@@ -248,24 +338,9 @@ def train(config, verbose=1):
         verbose=verbose,
         shuffle=False,  # The pipeline shuffles (seeded); Keras would only warn that it cannot.
     )
-    _write_json(run_dir / "history.json", history.history)
+    write_json(run_dir / "history.json", history.history)
     multi_worker.save_model(model, run_dir / "model.keras", strategy)
     return run_dir
-
-
-def load_run(run_dir):
-    """(model, tokenizer or None, resolved config dict, task) of a finished run."""
-    import kzoo.data as data
-    from kzoo.training import load_model
-
-    run_dir = Path(run_dir)
-    for required in ("config.json", "model.keras"):
-        if not (run_dir / required).exists():
-            raise ValueError(f"{run_dir} is not a finished kzoo run: {required} is missing.")
-    config = json.loads((run_dir / "config.json").read_text())
-    model = load_model(run_dir / "model.keras")
-    tokenizer = data.load_tokenizer(run_dir / "tokenizer") if (run_dir / "tokenizer").exists() else None
-    return model, tokenizer, config, data.load_task(config["task"])
 
 
 def _batches(items, size):
@@ -273,55 +348,78 @@ def _batches(items, size):
         yield items[start : start + size]
 
 
-def translate(model, tokenizer, sources, max_new_tokens=None, batch_size=64, **generation):
-    """Greedy (or any `kzoo.generation` strategy) translation of `sources` to strings."""
+def translate(model, tokenizer, sources, max_new_tokens=None, batch_size=64, target_language=None, **generation):
+    """Translations of `sources` as strings: greedy, or any `kzoo.generation.generate` options in `generation`.
+
+    The decoder starts from the tokenizer's `decoder_start_id` and the output is
+    read with its target side (`for_targets()`), so a Marian checkpoint's own
+    ids work as kzoo's do. `target_language` picks the language of a
+    multilingual translator (`tokenizer.target_languages`).
+    """
     from kzoo.data.pipelines import DEFAULT_SEQUENCE_LENGTHS
 
     length = DEFAULT_SEQUENCE_LENGTHS["translation"]
     max_new_tokens = max_new_tokens or length
+    sources = tokenizer.with_target_language(list(sources), target_language)
+    source_limit = getattr(model, "max_sequence_length", None) or length
+    targets = tokenizer.for_targets()
     outputs = []
-    for chunk in _batches(list(sources), batch_size):
+    for chunk in _batches(sources, batch_size):
         encoder, mask = pack_batch(tokenizer.encode(chunk), start_id=tokenizer.start_id, end_id=tokenizer.end_id,
-                                   pad_id=tokenizer.pad_id, max_length=length)
+                                   pad_id=tokenizer.pad_id, max_length=source_limit)
         inputs = {"encoder_token_ids": encoder, "encoder_padding_mask": mask}
         tokens = model.generate(
-            inputs, max_new_tokens, start_token_id=tokenizer.start_id, end_token_id=tokenizer.end_id,
+            inputs, max_new_tokens, start_token_id=tokenizer.decoder_start_id, end_token_id=tokenizer.end_id,
             pad_token_id=tokenizer.pad_id, **generation,
         )
-        outputs.extend(tokenizer.decode_batch(tokens))
+        outputs.extend(targets.decode_batch(tokens))
     return outputs
 
 
-def evaluate(run_dir, split="test", limit=None, write=True):
-    """Task metrics of a finished run on `split`; written to `metrics.json`. Returns a dict."""
-    import kzoo.data as data
+def evaluate(run_dir, split="test", limit=None, write=True, task=None, data=None):
+    """Task metrics of a finished run on `split` of its task (or of `task` / all of `data`); a dict.
+
+    Written to the run's `metrics.json` when it is the run's own task. Translation
+    decodes with the run's generation defaults (an imported checkpoint's beam search).
+    """
+    import kzoo.data as data_module
     from kzoo import metrics
 
-    model, tokenizer, config, task = load_run(run_dir)
-    examples = task.split(split)[:limit] if limit else task.split(split)
-    results = {"task": task.name, "split": split, "examples": len(examples)}
-    if task.kind == "translation":
+    run = load_run(run_dir, task=task, data=data)
+    if run.task is None:
+        raise ValueError(f"{run_dir} has no task of its own to evaluate on; pass --task TASK or --data FILE.")
+    model, tokenizer, chosen = run.model, run.tokenizer, run.task
+    examples = chosen.split(split)[:limit] if limit else chosen.split(split)
+    results = {"task": chosen.name, "split": split, "examples": len(examples)}
+    if chosen.kind == "translation":
         sources, references = [s for s, _ in examples], [t for _, t in examples]
-        hypotheses = translate(model, tokenizer, sources)
+        hypotheses = translate(model, tokenizer, sources, **(run.config.get("generation") or {}))
         results["bleu"] = metrics.bleu(hypotheses, references)
         results["chrf"] = metrics.chrf(hypotheses, references)
         results["exact_match"] = 100.0 * float(np.mean([h == r for h, r in zip(hypotheses, references)]))
         results["samples"] = [{"source": s, "reference": r, "hypothesis": h} for s, r, h in list(zip(sources, references, hypotheses))[:5]]
     else:
-        dataset = data.task_dataset(task.name if not limit else _limited(task, split, limit), split, tokenizer,
-                                    batch_size=64, shuffle=False)
-        if task.kind == "language_modeling":
+        if chosen.kind == "masked_lm":
+            import keras
+
+            keras.utils.set_random_seed(0)  # The same tokens are masked on every evaluation.
+        length = run.config.get("sequence_length")
+        dataset = data_module.task_dataset(chosen if not limit else _limited(chosen, split, limit), split, tokenizer,
+                                           batch_size=64, shuffle=False, **({"sequence_length": length} if length else {}))
+        if chosen.kind == "language_modeling":
             results.update(_perplexity(model, dataset))
-        elif task.kind == "tagging":
-            results["entity_f1"] = _entity_f1(model, dataset, task.label_names)
+        elif chosen.kind == "masked_lm":
+            results.update(_masked_lm_metrics(model, dataset))
+        elif chosen.kind == "tagging":
+            results["entity_f1"] = _entity_f1(model, dataset, run.label_names)
         else:
             predictions, labels = [], []
             for inputs, targets, *_ in dataset:
                 predictions.extend(np.asarray(model(inputs, training=False)).argmax(-1).tolist())
                 labels.extend(np.asarray(targets).tolist())
             results["accuracy"] = 100.0 * metrics.accuracy(predictions, labels)
-    if write:
-        _write_json(Path(run_dir) / "metrics.json", results)
+    if write and not (task or data):
+        write_json(Path(run_dir) / "metrics.json", results)
     return results
 
 
@@ -340,6 +438,23 @@ def _perplexity(model, dataset):
         total += float((values * weights).sum())
         count += float(weights.sum())
     return {"perplexity": float(np.exp(total / max(count, 1.0))), "tokens": int(count)}
+
+
+def _masked_lm_metrics(model, dataset):
+    """Masked-token accuracy (%) and perplexity over the selected positions, and how many there were."""
+    import keras
+
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)
+    total, correct, count = 0.0, 0.0, 0.0
+    for inputs, targets, weights in dataset:
+        logits = model(inputs, training=False)
+        targets, weights = np.asarray(targets), np.asarray(weights)
+        total += float((np.asarray(loss(targets, logits)) * weights).sum())
+        correct += float(((np.asarray(logits).argmax(-1) == targets) * weights).sum())
+        count += float(weights.sum())
+    count = max(count, 1.0)
+    return {"masked_token_accuracy": 100.0 * correct / count, "perplexity": float(np.exp(total / count)),
+            "masked_tokens": int(count)}
 
 
 def _entity_f1(model, dataset, label_names):

@@ -58,7 +58,8 @@ def test_the_exported_bundle_classifies_like_the_keras_run(exported, classifier_
     from kzoo.training.recipe import load_run
 
     _, out = exported
-    model, tokenizer, _, task = load_run(classifier_run)
+    run = load_run(classifier_run)
+    model, tokenizer, task = run.model, run.tokenizer, run.task
     inputs, _ = sample_batch(task, tokenizer)
     keras_labels = [task.label_names[i] for i in np.asarray(model.predict(inputs, verbose=0)).argmax(-1)]
     texts = [text for text, _ in task.test[: len(keras_labels)]]
