@@ -51,6 +51,7 @@ def _train(args):
         "steps_per_epoch": args.steps_per_epoch, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
         "tokenizer": args.tokenizer, "vocabulary_size": args.vocabulary_size, "precision": args.precision,
         "strategy": args.strategy, "seed": args.seed, "max_examples": args.max_examples, "jit_compile": args.jit_compile,
+        "label_fraction": args.label_fraction,
     }
     if not args.config and not (args.preset or args.init_from):
         raise UsageError("name a PRESET (or --init-from RUN_OR_CHECKPOINT) and --task TASK, or give --config run.yaml.")
@@ -199,6 +200,7 @@ def build_parser():
     training.add_argument("--strategy", help="auto, default, one_device, mirrored, multi_worker or tpu")
     training.add_argument("--seed", type=int)
     training.add_argument("--max-examples", type=int, help="train on the first N examples only")
+    training.add_argument("--label-fraction", type=float, help="train on a seeded sample of this share of the labels, e.g. 0.01")
     training.add_argument("--jit-compile", action="store_true", default=None, help="XLA-compile the train step")
     training.set_defaults(handler=_train)
 

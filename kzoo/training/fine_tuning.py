@@ -12,6 +12,11 @@ is kept:
 | translation           | `TransformerSeq2Seq`, `GRUSeq2Seq`     | the source model, every weight kept       |
 | language_modeling     | `CausalLM`                             | the source model                          |
 
+A classifier on a `MaskedLM` source pools by the mean of the token states
+(`TextClassifier(pooling="mean")`): masked-LM training never trains BERT's
+first-token pooler, so its output would be a random projection; any other
+source keeps the first-token pooler it was trained with.
+
 `freeze_backbone=True` trains the fresh head only. A preset named as well must
 describe the same architecture; the first differing setting is named.
 
@@ -118,7 +123,8 @@ def fine_tuning_model(source, kind, num_labels=None, freeze_backbone=False):
     if kind == "masked_lm":
         return model if isinstance(model, MaskedLM) else MaskedLM(backbone)
     if kind == "classification":
-        return TextClassifier(backbone, num_classes=num_labels)
+        pooling = "mean" if isinstance(model, MaskedLM) else "cls"  # An MLM never trained the pooler.
+        return TextClassifier(backbone, num_classes=num_labels, pooling=pooling)
     if kind == "tagging":
         return TokenTagger(backbone, num_tags=num_labels)
     return ViTClassifier(backbone, num_classes=num_labels)
