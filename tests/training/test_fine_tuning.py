@@ -69,3 +69,21 @@ def test_label_fraction_is_a_seeded_sample_of_the_training_split():
     for bad in (0, 1.5, -0.1):
         with pytest.raises(ValueError, match="label_fraction must be in"):
             train(RunConfig(preset="classifier_tiny", task="stdlib_topics", run_dir="unused", label_fraction=bad))
+
+
+def test_the_cli_pre_trains_on_the_users_text_file_and_evaluates_it(tmp_path, capsys):
+    import kzoo.data
+    from kzoo.commands.main import main
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n\n".join(kzoo.data.load_task("python_docs").train[:300]))  # Paragraphs, blank-line apart.
+    run_dir = tmp_path / "mlm"
+    arguments = ["train", "mlm_tiny", "--data", str(corpus), "--run-dir", str(run_dir), "--epochs", "1",
+                 "--steps-per-epoch", "2", "--batch-size", "8", "--tokenizer", "wordpiece", "--vocabulary-size", "300"]
+    assert main(arguments) == 0
+    config = json.loads((run_dir / "config.json").read_text())
+    assert (config["kind"], config["data"], config["family"]) == ("masked_lm", "data/corpus.txt", "MaskedLM")
+    capsys.readouterr()
+    assert main(["evaluate", str(run_dir)]) == 0
+    printed = capsys.readouterr().out
+    assert "masked_token_accuracy" in printed and "perplexity" in printed
