@@ -20,6 +20,7 @@ from keras.layers import ReversibleEmbedding
 from keras_hub.layers import PositionEmbedding, RotaryEmbedding
 
 from kzoo.layers.additive_attention import AdditiveAttention
+from kzoo.layers.attention_recording import AttentionRecording, record_attention
 from kzoo.layers.feed_forward import FeedForward
 from kzoo.layers.multi_head_attention import MultiHeadAttention
 from kzoo.layers.output_bias import OutputBias
@@ -30,6 +31,7 @@ from kzoo.layers.transformer_encoder_block import TransformerEncoderBlock
 
 __all__ = [
     "AdditiveAttention",
+    "AttentionRecording",
     "FeedForward",
     "MultiHeadAttention",
     "OutputBias",
@@ -40,4 +42,5 @@ __all__ = [
     "SinusoidalPositionEncoding",
     "TransformerDecoderBlock",
     "TransformerEncoderBlock",
+    "record_attention",
 ]

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from kzoo.layers import attention_recording
 from kzoo.layers.utils import clone_initializer, mask_scores
 from kzoo.runtime.validation import check_positive_int
 
@@ -82,6 +83,7 @@ class AdditiveAttention(keras.layers.Layer):
         if keys_mask is not None:
             scores = mask_scores(scores, ops.expand_dims(ops.cast(keys_mask, "float32"), 1))
         weights = ops.cast(ops.softmax(scores, axis=-1), self.compute_dtype)
+        attention_recording.record(self, weights)
         context = ops.matmul(weights, ops.cast(keys, self.compute_dtype))  # [B, T, D_k]
         return (context, weights) if return_attention_scores else context
 

@@ -16,6 +16,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kzoo.layers import attention_recording
 from kzoo.layers.utils import clone_initializer, mask_scores
 from kzoo.runtime.validation import check_positive_int, check_rate
 
@@ -277,6 +278,7 @@ class MultiHeadAttention(keras.layers.Layer):
         if mask is not None:
             scores = mask_scores(scores, ops.expand_dims(mask, 1))  # mask [B, 1, T, S]
         probabilities = ops.cast(ops.softmax(scores, axis=-1), self.compute_dtype)
+        attention_recording.record(self, probabilities)
         dropped = self.dropout_layer(probabilities, training=training)
         context = ops.matmul(dropped, ops.cast(value, self.compute_dtype))  # [B, H, T, K]
         context = ops.transpose(context, (0, 2, 1, 3))  # [B, T, H, K]

@@ -11,6 +11,7 @@ model = kzoo.create("transformer_small", vocabulary_size=512)
 import difflib
 import inspect
 
+from kzoo.models.attention_weights import attention_weights
 from kzoo.models.causal_lm import CausalLM
 from kzoo.models.decoder_backbone import DecoderBackbone
 from kzoo.models.encoder_backbone import EncoderBackbone
@@ -95,6 +96,7 @@ __all__ = [
     "TransformerSeq2Seq",
     "ViTBackbone",
     "ViTClassifier",
+    "attention_weights",
     "create",
     "list_models",
 ]
