@@ -15,6 +15,7 @@ import math
 import keras
 import numpy as np
 from keras import ops
+from keras_hub.layers import RotaryEmbedding
 
 from kzoo.layers import attention_recording
 from kzoo.layers.utils import clone_initializer, mask_scores
@@ -53,6 +54,12 @@ class MultiHeadAttention(keras.layers.Layer):
         kernel_initializer: initializer for the projection kernels. Defaults to
             "glorot_uniform".
         bias_initializer: initializer for the biases. Defaults to "zeros".
+        rotary_max_wavelength: int or None. Self-attention only: rotate queries
+            and keys by their absolute positions (rotary position embedding, Su
+            et al. 2021, through keras-hub's `RotaryEmbedding`) with this longest
+            wavelength, e.g. 10000. Keys are rotated before they enter the cache,
+            so a cached step rotates only its new rows, at `cache_index`.
+            Defaults to None (no rotation).
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Example:
@@ -78,10 +85,12 @@ class MultiHeadAttention(keras.layers.Layer):
         use_bias=True,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
+        rotary_max_wavelength=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.num_heads = check_positive_int("num_heads", num_heads)
+        self.rotary_max_wavelength = check_positive_int("rotary_max_wavelength", rotary_max_wavelength, allow_none=True)
         self.key_dim = check_positive_int("key_dim", key_dim)
         self.output_dim = None if output_dim is None else check_positive_int("output_dim", output_dim)
         self.dropout = check_rate("dropout", dropout)
@@ -113,6 +122,13 @@ class MultiHeadAttention(keras.layers.Layer):
         else:
             self.query_key_value_dense = self._dense(3 * heads_width, "query_key_value")
             self.query_key_value_dense.build(query_shape)
+        if self.rotary_max_wavelength is not None:
+            if self.is_cross_attention:
+                raise ValueError(f"Layer {self.name}: rotary positions are for self-attention; build the "
+                                 "cross-attention layer without `rotary_max_wavelength`.")
+            # Heads are laid out [B, H, T, K]: positions on axis 2.
+            self.rotary_embedding = RotaryEmbedding(self.rotary_max_wavelength, sequence_axis=2, feature_axis=-1,
+                                                    dtype=self.dtype_policy, name="rotary_embedding")
         self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy, name="dropout")
         self.output_dense = self._dense(self.output_dim or width, "output")
         self.output_dense.build(tuple(query_shape[:-1]) + (heads_width,))
@@ -202,6 +218,10 @@ class MultiHeadAttention(keras.layers.Layer):
             query_heads, key, value_heads = self._split_heads(
                 self.query_key_value_dense(query), 3, ops.shape(query)[1]
             )
+            if self.rotary_max_wavelength is not None:
+                start = 0 if cache_index is None else cache_index
+                query_heads = self.rotary_embedding(query_heads, start_index=start)
+                key = self.rotary_embedding(key, start_index=start)
             if cache is not None:
                 cache = self._write_cache(cache, key, value_heads, cache_index)
                 key, value_heads = cache[:, 0], cache[:, 1]
@@ -368,6 +388,7 @@ class MultiHeadAttention(keras.layers.Layer):
                 "use_bias": self.use_bias,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+                "rotary_max_wavelength": self.rotary_max_wavelength,
             }
         )
         return config

@@ -39,6 +39,8 @@ class TransformerDecoderBlock(keras.layers.Layer):
         normalize_first: bool. Pre-layer-norm if True. Defaults to False.
         kernel_initializer: Defaults to "glorot_uniform".
         bias_initializer: Defaults to "zeros".
+        rotary_max_wavelength: int or None. Rotary positions in the
+            self-attention (`MultiHeadAttention`); None (default) for none.
 
     Example:
     ```python
@@ -65,9 +67,11 @@ class TransformerDecoderBlock(keras.layers.Layer):
         normalize_first=False,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
+        rotary_max_wavelength=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.rotary_max_wavelength = rotary_max_wavelength
         self.num_heads = check_positive_int("num_heads", num_heads)
         self.intermediate_dim = check_positive_int("intermediate_dim", intermediate_dim)
         self.dropout = check_rate("dropout", dropout)
@@ -79,13 +83,14 @@ class TransformerDecoderBlock(keras.layers.Layer):
         self.supports_masking = True
         self.has_cross_attention = None  # Set by build().
 
-    def _attention(self, width, name):
+    def _attention(self, width, name, rotary_max_wavelength=None):
         return MultiHeadAttention(
             num_heads=self.num_heads,
             key_dim=width // self.num_heads,
             dropout=self.dropout,
             kernel_initializer=clone_initializer(self.kernel_initializer),
             bias_initializer=clone_initializer(self.bias_initializer),
+            rotary_max_wavelength=rotary_max_wavelength,
             dtype=self.dtype_policy,
             name=name,
         )
@@ -99,7 +104,7 @@ class TransformerDecoderBlock(keras.layers.Layer):
         width = decoder_sequence_shape[-1]
         check_divisible("hidden_dim", width, "num_heads", self.num_heads)
         self.has_cross_attention = encoder_sequence_shape is not None
-        self.self_attention = self._attention(width, "self_attention")
+        self.self_attention = self._attention(width, "self_attention", self.rotary_max_wavelength)
         self.self_attention.build(decoder_sequence_shape)
         self.self_attention_norm = self._norm(decoder_sequence_shape, "self_attention_norm")
         self.self_attention_dropout = keras.layers.Dropout(
@@ -256,6 +261,7 @@ class TransformerDecoderBlock(keras.layers.Layer):
                 "normalize_first": self.normalize_first,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+                "rotary_max_wavelength": self.rotary_max_wavelength,
             }
         )
         return config

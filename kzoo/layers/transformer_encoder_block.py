@@ -31,6 +31,8 @@ class TransformerEncoderBlock(keras.layers.Layer):
         normalize_first: bool. Pre-layer-norm if True. Defaults to False.
         kernel_initializer: Defaults to "glorot_uniform".
         bias_initializer: Defaults to "zeros".
+        rotary_max_wavelength: int or None. Rotary positions in the
+            self-attention (`MultiHeadAttention`); None (default) for none.
 
     Example:
     ```python
@@ -55,9 +57,11 @@ class TransformerEncoderBlock(keras.layers.Layer):
         normalize_first=False,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
+        rotary_max_wavelength=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.rotary_max_wavelength = rotary_max_wavelength
         self.num_heads = check_positive_int("num_heads", num_heads)
         self.intermediate_dim = check_positive_int("intermediate_dim", intermediate_dim)
         self.dropout = check_rate("dropout", dropout)
@@ -77,6 +81,7 @@ class TransformerEncoderBlock(keras.layers.Layer):
             dropout=self.dropout,
             kernel_initializer=clone_initializer(self.kernel_initializer),
             bias_initializer=clone_initializer(self.bias_initializer),
+            rotary_max_wavelength=self.rotary_max_wavelength,
             dtype=self.dtype_policy,
             name="self_attention",
         )
@@ -148,6 +153,7 @@ class TransformerEncoderBlock(keras.layers.Layer):
                 "normalize_first": self.normalize_first,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+                "rotary_max_wavelength": self.rotary_max_wavelength,
             }
         )
         return config

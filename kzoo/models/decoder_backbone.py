@@ -3,9 +3,10 @@
 import keras
 from keras import ops
 
-from kzoo.layers import PositionEmbedding, TransformerDecoderBlock
+from kzoo.layers import TransformerDecoderBlock
+from kzoo.layers.position_encodings import POSITION_ENCODINGS, additive_position_layer, rotary_max_wavelength
 from kzoo.models.serialization import backbone_config, set_dtype_policy
-from kzoo.runtime.validation import check_positive_int, check_rate
+from kzoo.runtime.validation import check_choice, check_positive_int, check_rate
 
 
 def _forward(backbone_layers, token_ids, padding_mask=None, cache=None, cache_index=None):
@@ -15,7 +16,9 @@ def _forward(backbone_layers, token_ids, padding_mask=None, cache=None, cache_in
     """
     token_embedding, position_embedding, dropout, blocks, final_norm = backbone_layers
     x = token_embedding(token_ids)
-    x = dropout(x + position_embedding(x, start_index=0 if cache_index is None else cache_index))
+    if position_embedding is not None:
+        x = x + position_embedding(x, start_index=0 if cache_index is None else cache_index)
+    x = dropout(x)
     updated = []
     for layer, block in enumerate(blocks):
         if cache is None:
@@ -49,6 +52,9 @@ class DecoderBackbone(keras.Model):
         max_sequence_length: int. Defaults to 1024.
         activation: str. Defaults to "gelu_approximate" (GPT-2's).
         layer_norm_epsilon: float. Defaults to 1e-5.
+        position_encoding: str. "learned" (GPT-2's, the default), "sinusoidal",
+            "sinusoidal_concat", "rotary" (in every self-attention) or "none"
+            (`kzoo.layers.position_encodings`).
         dtype: dtype policy.
 
     Example:
@@ -72,10 +78,12 @@ class DecoderBackbone(keras.Model):
         max_sequence_length=1024,
         activation="gelu_approximate",
         layer_norm_epsilon=1e-5,
+        position_encoding="learned",
         dtype=None,
         **kwargs,
     ):
         check_positive_int("vocabulary_size", vocabulary_size)
+        check_choice("position_encoding", position_encoding, POSITION_ENCODINGS)
         check_positive_int("num_layers", num_layers)
         check_positive_int("max_sequence_length", max_sequence_length)
         check_rate("dropout", dropout)
@@ -83,8 +91,8 @@ class DecoderBackbone(keras.Model):
         token_embedding = keras.layers.ReversibleEmbedding(
             vocabulary_size, hidden_dim, embeddings_initializer=initializer, dtype=dtype, name="token_embedding"
         )
-        position_embedding = PositionEmbedding(
-            max_sequence_length, initializer=initializer, dtype=dtype, name="position_embedding"
+        position_embedding = additive_position_layer(
+            position_encoding, max_sequence_length, dtype, "position_embedding", initializer=initializer
         )
         embeddings_dropout = keras.layers.Dropout(dropout, dtype=dtype, name="embeddings_dropout")
         blocks = [
@@ -96,6 +104,7 @@ class DecoderBackbone(keras.Model):
                 layer_norm_epsilon=layer_norm_epsilon,
                 normalize_first=True,
                 kernel_initializer=keras.initializers.RandomNormal(stddev=0.02),
+                rotary_max_wavelength=rotary_max_wavelength(position_encoding),
                 dtype=dtype,
                 name=f"decoder_block_{i}",
             )
@@ -123,6 +132,7 @@ class DecoderBackbone(keras.Model):
         self.max_sequence_length = max_sequence_length
         self.activation = activation
         self.layer_norm_epsilon = layer_norm_epsilon
+        self.position_encoding = position_encoding
         self.token_embedding = token_embedding
         self.position_embedding = position_embedding
         self.blocks = blocks
@@ -153,4 +163,5 @@ class DecoderBackbone(keras.Model):
             "max_sequence_length",
             "activation",
             "layer_norm_epsilon",
+            "position_encoding",
         )

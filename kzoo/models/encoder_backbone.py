@@ -2,9 +2,10 @@
 
 import keras
 
-from kzoo.layers import PositionEmbedding, TransformerEncoderBlock
+from kzoo.layers import TransformerEncoderBlock
+from kzoo.layers.position_encodings import POSITION_ENCODINGS, additive_position_layer, rotary_max_wavelength
 from kzoo.models.serialization import backbone_config, set_dtype_policy
-from kzoo.runtime.validation import check_positive_int, check_rate
+from kzoo.runtime.validation import check_choice, check_positive_int, check_rate
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -33,6 +34,9 @@ class EncoderBackbone(keras.Model):
         num_segments: int. Defaults to 2.
         activation: str. Defaults to "gelu" (BERT's exact GELU).
         layer_norm_epsilon: float. Defaults to 1e-12 (BERT's).
+        position_encoding: str. "learned" (BERT's, the default), "sinusoidal",
+            "sinusoidal_concat", "rotary" (in every self-attention) or "none"
+            (`kzoo.layers.position_encodings`).
         dtype: dtype policy, e.g. "mixed_bfloat16".
 
     Example:
@@ -61,10 +65,12 @@ class EncoderBackbone(keras.Model):
         num_segments=2,
         activation="gelu",
         layer_norm_epsilon=1e-12,
+        position_encoding="learned",
         dtype=None,
         **kwargs,
     ):
         check_positive_int("vocabulary_size", vocabulary_size)
+        check_choice("position_encoding", position_encoding, POSITION_ENCODINGS)
         check_positive_int("num_layers", num_layers)
         check_rate("dropout", dropout)
         token_embedding = keras.layers.ReversibleEmbedding(
@@ -74,12 +80,7 @@ class EncoderBackbone(keras.Model):
             dtype=dtype,
             name="token_embedding",
         )
-        position_embedding = PositionEmbedding(
-            max_sequence_length,
-            initializer=keras.initializers.TruncatedNormal(stddev=0.02),
-            dtype=dtype,
-            name="position_embedding",
-        )
+        position_embedding = additive_position_layer(position_encoding, max_sequence_length, dtype, "position_embedding")
         segment_embedding = keras.layers.Embedding(
             num_segments,
             hidden_dim,
@@ -98,6 +99,7 @@ class EncoderBackbone(keras.Model):
                 activation=activation,
                 layer_norm_epsilon=layer_norm_epsilon,
                 kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+                rotary_max_wavelength=rotary_max_wavelength(position_encoding),
                 dtype=dtype,
                 name=f"encoder_block_{i}",
             )
@@ -109,7 +111,8 @@ class EncoderBackbone(keras.Model):
         segment_ids = keras.Input(shape=(None,), dtype="int32", name="segment_ids")
         padding_mask = keras.Input(shape=(None,), dtype="int32", name="padding_mask")
         tokens = token_embedding(token_ids)
-        x = tokens + position_embedding(tokens) + segment_embedding(segment_ids)
+        x = tokens if position_embedding is None else tokens + position_embedding(tokens)
+        x = x + segment_embedding(segment_ids)
         x = embeddings_norm(x)
         x = keras.layers.Dropout(dropout, dtype=dtype, name="embeddings_dropout")(x)
         for block in blocks:
@@ -132,6 +135,7 @@ class EncoderBackbone(keras.Model):
         self.num_segments = num_segments
         self.activation = activation
         self.layer_norm_epsilon = layer_norm_epsilon
+        self.position_encoding = position_encoding
         self.token_embedding = token_embedding
         self.position_embedding = position_embedding
         self.segment_embedding = segment_embedding
@@ -152,4 +156,5 @@ class EncoderBackbone(keras.Model):
             "num_segments",
             "activation",
             "layer_norm_epsilon",
+            "position_encoding",
         )

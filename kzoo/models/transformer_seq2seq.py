@@ -6,13 +6,13 @@ import keras
 from keras import ops
 
 from kzoo.generation import generate
-from kzoo.layers import OutputBias, SinusoidalPositionEncoding, TransformerDecoderBlock, TransformerEncoderBlock
+from kzoo.layers import OutputBias, TransformerDecoderBlock, TransformerEncoderBlock
+from kzoo.layers.position_encodings import POSITION_ENCODINGS, additive_position_layer, rotary_max_wavelength
 from kzoo.layers.utils import check_activation
 from kzoo.models.export_description import ExportDescription
 from kzoo.models.serialization import backbone_config, set_dtype_policy
 from kzoo.runtime.validation import check_choice, check_positive_int, check_rate
 
-POSITION_ENCODINGS = ("sinusoidal", "sinusoidal_concat")
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -59,8 +59,11 @@ class TransformerSeq2Seq(keras.Model):
         output_bias: bool. A learned bias on the logits (Marian's
             `final_logits_bias`). Defaults to False.
         position_encoding: str. "sinusoidal" (the paper's interleaved sines and
-            cosines, the default) or "sinusoidal_concat" (sines then cosines:
-            tensor2tensor's and Marian's layout).
+            cosines, the default), "sinusoidal_concat" (sines then cosines:
+            tensor2tensor's and Marian's layout), "learned" (one table for the
+            encoder, one for the decoder), "rotary" (in every self-attention;
+            cross-attention stays position-free) or "none"
+            (`kzoo.layers.position_encodings`).
         dtype: dtype policy.
 
     Example:
@@ -123,8 +126,15 @@ class TransformerSeq2Seq(keras.Model):
         else:
             source_embedding = embedding(vocabulary_size, "encoder_embedding")
             target_embedding = embedding(target_vocabulary_size or vocabulary_size, "decoder_embedding")
-        layout = "interleaved" if position_encoding == "sinusoidal" else "concatenated"
-        positions = SinusoidalPositionEncoding(layout=layout, dtype=dtype, name="position_encoding")
+        if position_encoding == "learned":  # A table per side; the fixed encodings have no weights to share.
+            encoder_positions, decoder_positions = (
+                additive_position_layer("learned", max_sequence_length, dtype, f"{side}_position_embedding")
+                for side in ("encoder", "decoder")
+            )
+        else:
+            encoder_positions = decoder_positions = additive_position_layer(
+                position_encoding, max_sequence_length, dtype, "position_encoding"
+            )
         encoder_dropout = keras.layers.Dropout(dropout, dtype=dtype, name="encoder_embedding_dropout")
         decoder_dropout = keras.layers.Dropout(dropout, dtype=dtype, name="decoder_embedding_dropout")
         block_args = dict(
@@ -133,6 +143,7 @@ class TransformerSeq2Seq(keras.Model):
             dropout=dropout,
             activation=activation,
             layer_norm_epsilon=layer_norm_epsilon,
+            rotary_max_wavelength=rotary_max_wavelength(position_encoding),
             dtype=dtype,
         )
         encoder_blocks = [TransformerEncoderBlock(**block_args, name=f"encoder_block_{i}") for i in range(num_layers)]
@@ -142,8 +153,8 @@ class TransformerSeq2Seq(keras.Model):
         logits_bias = OutputBias(target_vocabulary_size or vocabulary_size, dtype=dtype, name="logits_bias") if output_bias else None
 
         self._scale = math.sqrt(hidden_dim) if scale_embedding else None
-        self._encoder_layers = (source_embedding, positions, encoder_dropout, encoder_blocks)
-        self._decoder_layers = (target_embedding, positions, decoder_dropout, decoder_blocks)
+        self._encoder_layers = (source_embedding, encoder_positions, encoder_dropout, encoder_blocks)
+        self._decoder_layers = (target_embedding, decoder_positions, decoder_dropout, decoder_blocks)
         self._logits_bias = logits_bias
         inputs = {
             name: keras.Input(shape=(None,), dtype="int32", name=name)
@@ -190,7 +201,9 @@ class TransformerSeq2Seq(keras.Model):
         x = embedding(token_ids)
         if self._scale is not None:
             x = x * self._scale  # A Python float: a graph constant, not a captured tensor.
-        return dropout(x + positions(x, start_index=start_index))
+        if positions is not None:
+            x = x + positions(x, start_index=start_index)
+        return dropout(x)
 
     def _project(self, hidden):
         """Decoder output [B, T, D] -> logits [B, T, V_target] through the tied target embedding (and bias)."""

@@ -76,5 +76,5 @@ def test_inconsistent_vocabulary_options_are_refused():
 
     with pytest.raises(ValueError, match="expected None \\(or vocabulary_size\\) with shared_embeddings=True"):
         _model(target_vocabulary_size=VOCAB + 1)
-    with pytest.raises(ValueError, match="position_encoding='learned'"):
-        _model(position_encoding="learned")
+    with pytest.raises(ValueError, match="position_encoding='alibi'"):
+        _model(position_encoding="alibi")
