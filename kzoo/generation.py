@@ -186,6 +186,8 @@ def _beam_search(next_function, prompt, forced, lengths, state, start, options):
         generated = index + 1 - ops.expand_dims(lengths, 1)  # [B, 1]: tokens generated incl. this one
         last = ops.reshape(ops.repeat(ops.equal(generated, max_new_tokens), beams, axis=1), (-1,))
         step = _process_scores(ops.log_softmax(ops.cast(logits, "float32")), options, last)
+        if options.renormalize_logits:
+            step = ops.log_softmax(step)
         step = ops.reshape(step, (batch, beams, vocabulary))
         # Forced prompt positions: the prompt token costs nothing, anything else is impossible.
         prompt_token = ops.one_hot(prompt[:, index], vocabulary)  # [B, V]
@@ -271,6 +273,7 @@ def generate(
     early_stopping=False,
     suppressed_token_ids=(),
     force_end_token=False,
+    renormalize_logits=False,
 ):
     """Decode `max_new_tokens` tokens per row; returns int32 `[B, max_new_tokens]`.
 
@@ -299,6 +302,8 @@ def generate(
         early_stopping: False, True or "never", for "average".
         suppressed_token_ids: tuple of int. Tokens never generated.
         force_end_token: bool. End each unfinished row at its last new token.
+        renormalize_logits: bool. Beam search re-normalizes the scores after
+            the two rules above (transformers' `renormalize_logits`).
 
     An imported checkpoint's own settings are `kzoo.import_checkpoint(...).decoding`:
     `model.generate(inputs, 32, **imported.decoding, start_token_id=..., end_token_id=...)`.
@@ -311,6 +316,7 @@ def generate(
         start_token_id=start_token_id, end_token_id=end_token_id, pad_token_id=pad_token_id,
         length_normalization=length_normalization, early_stopping=early_stopping,
         suppressed_token_ids=tuple(suppressed_token_ids), force_end_token=force_end_token,
+        renormalize_logits=bool(renormalize_logits),
     ).check_token_ids(model.decoded_vocabulary_size)
     prompt = _prompt_buffer(model, inputs, max_new_tokens, options)
     key = (options, use_cache, jit_compile, prompt.start)

@@ -35,16 +35,18 @@ from kzoo.checkpoints.bert import HEADS as BERT_ARCHITECTURES
 from kzoo.checkpoints.bert import load_bert
 from kzoo.checkpoints.gpt2 import ARCHITECTURES as GPT2_ARCHITECTURES
 from kzoo.checkpoints.gpt2 import load_gpt2
+from kzoo.checkpoints.marian import ARCHITECTURES as MARIAN_ARCHITECTURES
+from kzoo.checkpoints.marian import MODEL_TYPES as MARIAN_MODEL_TYPES
 from kzoo.checkpoints.marian import load_marian
+from kzoo.checkpoints.vit import ARCHITECTURES as VIT_ARCHITECTURES
 from kzoo.checkpoints.vit import load_vit
 
 # config.json "architectures" (then "model_type") -> loader.
 LOADERS = {
-    "MarianMTModel": load_marian,
+    **{name: load_marian for name in MARIAN_ARCHITECTURES + MARIAN_MODEL_TYPES},
     **{name: load_bert for name in BERT_ARCHITECTURES},
     **{name: load_gpt2 for name in GPT2_ARCHITECTURES},
-    "ViTForImageClassification": load_vit,
-    "marian": load_marian,
+    **{name: load_vit for name in VIT_ARCHITECTURES},
     "bert": load_bert,
     "gpt2": load_gpt2,
 }

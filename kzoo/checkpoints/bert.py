@@ -55,13 +55,13 @@ def bert_config(reader):
     }
 
 
-def _head(architecture, model, backbone_prefix):
-    """(head class name, head arguments) of the architecture."""
+def _head(architecture, folder):
+    """(head class name, head arguments) of the architecture, from the folder's config."""
     name = HEADS[architecture]
     if name in ("TextClassifier", "TokenTagger"):
-        count = len(model.config.get("id2label") or {}) or model.config.get("num_labels") or 2
+        count = len(folder.config.get("id2label") or {}) or folder.config.get("num_labels") or 2
         return name, {"num_classes" if name == "TextClassifier" else "num_tags": int(count),
-                      "dropout": float(model.config.get("classifier_dropout") or model.config.get("hidden_dropout_prob", 0.1))}
+                      "dropout": float(folder.config.get("classifier_dropout") or folder.config.get("hidden_dropout_prob", 0.1))}
     return name, {}
 
 
@@ -93,7 +93,7 @@ def load_bert(folder, dtype=None):
         )
     reader = ConfigReader(folder)
     backbone = EncoderBackbone(**bert_config(reader), dtype=dtype)
-    head, arguments = _head(architecture, folder, None)
+    head, arguments = _head(architecture, folder)
     model = {None: lambda: backbone, "TextClassifier": lambda: TextClassifier(backbone, **arguments),
              "TokenTagger": lambda: TokenTagger(backbone, **arguments), "MaskedLM": lambda: MaskedLM(backbone)}[head]()
     weights = folder.weights

@@ -1,10 +1,13 @@
 """A Hugging Face checkpoint folder read without PyTorch: config, generation config and weights as numpy.
 
-Weights come from `model.safetensors` (sharded `model-0000N-of-0000M.safetensors`
-with their `model.safetensors.index.json` too), read with the `safetensors`
-package into numpy, or from a TensorFlow `tf_model.h5`, read with `h5py` and
-renamed to the PyTorch names (dense kernels transposed) so one mapping serves
-both. A folder holding only `pytorch_model.bin` is refused with the one-line
+Weights come from `model.safetensors` (or every shard
+`model-0000N-of-0000M.safetensors`; the shards' index is not needed), read
+with the `safetensors` package into numpy, or from a TensorFlow `tf_model.h5`,
+read with `h5py` and renamed to the PyTorch names (dense kernels transposed) so
+one mapping serves both. The renaming is checked against transformers on a
+BERT checkpoint only (tests/fixtures/checkpoints/bert_classifier_h5); the other
+families' TensorFlow names may differ, and a name it misses is reported as a
+missing tensor, never loaded wrongly. A folder holding only `pytorch_model.bin` is refused with the one-line
 command that converts it. Every tensor the importer takes is recorded, so what
 the checkpoint holds and kzoo does not use can be reported.
 
@@ -15,6 +18,7 @@ folder.config["d_model"], folder.weights.take("model.shared.weight").shape
 ```
 """
 
+import contextlib
 import json
 import os
 import re
@@ -27,7 +31,6 @@ from kzoo.checkpoints.checkpoint_error import CheckpointError
 CONFIG_FILE = "config.json"
 GENERATION_CONFIG_FILE = "generation_config.json"
 SAFETENSORS_FILE = "model.safetensors"
-SAFETENSORS_INDEX_FILE = "model.safetensors.index.json"
 H5_FILE = "tf_model.h5"
 PYTORCH_FILE = "pytorch_model.bin"
 CONVERT_COMMAND = (
@@ -36,7 +39,8 @@ CONVERT_COMMAND = (
 )
 
 
-def _read_json(path, what):
+def read_json(path, what):
+    """The JSON object in `path`; a `CheckpointError` naming the file when it is damaged."""
     try:
         with open(path, encoding="utf-8") as file:
             value = json.load(file)
@@ -45,6 +49,23 @@ def _read_json(path, what):
     if not isinstance(value, dict):
         raise CheckpointError(f"{path} holds no JSON object; the checkpoint's {what} is damaged.")
     return value
+
+
+@contextlib.contextmanager
+def reading_tokenizer(folder):
+    """Turns a tokenizer library's failure on a damaged file into one `CheckpointError` sentence.
+
+    sentencepiece raises `RuntimeError` or `OSError`, `tokenizers` a bare
+    `Exception`: inside this block any of them means the files cannot be read.
+    """
+    try:
+        yield
+    except CheckpointError:
+        raise
+    except Exception as error:  # noqa: BLE001 - see the docstring: the libraries raise plain exceptions.
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{folder.path}'s tokenizer files cannot be read ({reason}); the checkpoint's tokenizer "
+                              "is damaged or not the one its config names.") from None
 
 
 class CheckpointWeights:
@@ -102,9 +123,9 @@ class CheckpointFolder:
             raise CheckpointError(f"{self.path} is not a folder; pass the folder of a checkpoint (config.json and its weights).")
         if not (self.path / CONFIG_FILE).is_file():
             raise CheckpointError(f"{self.path} has no {CONFIG_FILE}; pass the folder `save_pretrained` wrote.")
-        self.config = _read_json(self.path / CONFIG_FILE, "configuration")
+        self.config = read_json(self.path / CONFIG_FILE, "configuration")
         generation = self.path / GENERATION_CONFIG_FILE
-        self.generation_config = _read_json(generation, "generation configuration") if generation.is_file() else {}
+        self.generation_config = read_json(generation, "generation configuration") if generation.is_file() else {}
         self._weights = None
 
     @property

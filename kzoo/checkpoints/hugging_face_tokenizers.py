@@ -16,9 +16,8 @@ tokenizer.encode(["Hello world"]), tokenizer.start_id   # ([[7592, 2088]], 101)
 ```
 """
 
-import json
-
 from kzoo.checkpoints.checkpoint_error import CheckpointError
+from kzoo.checkpoints.checkpoint_folder import read_json, reading_tokenizer
 
 BERT_SPECIAL_TOKENS = {"pad": "[PAD]", "unknown": "[UNK]", "start": "[CLS]", "end": "[SEP]", "mask": "[MASK]"}
 GPT2_END_TOKEN = "<|endoftext|>"
@@ -26,7 +25,7 @@ GPT2_END_TOKEN = "<|endoftext|>"
 
 def _tokenizer_config(folder):
     path = folder.file("tokenizer_config.json")
-    return json.loads(path.read_text(encoding="utf-8")) if path else {}
+    return read_json(path, "tokenizer configuration") if path else {}
 
 
 def _ids(tokenizer, tokens, where):
@@ -80,6 +79,11 @@ def _pipeline(folder):
 
 def bert_tokenizer(folder):
     """The WordPiece tokenizer of a BERT checkpoint folder, as a `kzoo.data.HuggingFaceTokenizer`."""
+    with reading_tokenizer(folder):
+        return _bert_tokenizer(folder)
+
+
+def _bert_tokenizer(folder):
     pipeline = _pipeline(folder)
     if pipeline is not None:
         return _bert(pipeline, folder.path)
@@ -93,6 +97,11 @@ def bert_tokenizer(folder):
 
 def gpt2_tokenizer(folder):
     """The byte-level BPE tokenizer of a GPT-2 checkpoint folder, as a `kzoo.data.HuggingFaceTokenizer`."""
+    with reading_tokenizer(folder):
+        return _gpt2_tokenizer(folder)
+
+
+def _gpt2_tokenizer(folder):
     pipeline = _pipeline(folder)
     if pipeline is not None:
         return _gpt2(pipeline, folder.path)

@@ -15,6 +15,8 @@ class ImportedCheckpoint:
         label_names: list of str or None. Class or tag names from the config's `id2label`.
         decoding: dict. `kzoo.generation.generate` options from generation_config.json
             (num_beams, length_normalization, early_stopping, suppressed tokens, ...).
+        max_new_tokens: int or None. How many tokens a translation may take
+            (generation_config's `max_length` less the decoder start token).
         preprocessing: dict or None. How images must be prepared (ViT): layout,
             rescale factor, mean and standard deviation.
         source: str. The folder it came from.
@@ -37,6 +39,7 @@ class ImportedCheckpoint:
     task_kind: str = None
     label_names: list = None
     decoding: dict = dataclasses.field(default_factory=dict)
+    max_new_tokens: int = None
     preprocessing: dict = None
     source: str = ""
     architecture: str = ""

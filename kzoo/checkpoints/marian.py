@@ -19,8 +19,9 @@ imported = load_marian(CheckpointFolder("opus-mt-en-de"))
 """
 
 from kzoo.checkpoints.checkpoint_error import CheckpointError
+from kzoo.checkpoints.checkpoint_folder import reading_tokenizer
 from kzoo.checkpoints.config_reader import ConfigReader
-from kzoo.checkpoints.generation_settings import generation_settings
+from kzoo.checkpoints.generation_settings import generation_settings, max_new_tokens
 from kzoo.checkpoints.imported_checkpoint import ImportedCheckpoint
 from kzoo.checkpoints.weight_loader import WeightLoader
 
@@ -100,7 +101,8 @@ def _tokenizer(folder):
     missing = [name for name in names if folder.file(name) is None]
     if missing:
         raise CheckpointError(f"{folder.path} has no {', '.join(missing)}; a Marian checkpoint ships its tokenizer files.")
-    return MarianTokenizer.from_files(*(folder.file(name) for name in names), folder.file("target_vocab.json"))
+    with reading_tokenizer(folder):
+        return MarianTokenizer.from_files(*(folder.file(name) for name in names), folder.file("target_vocab.json"))
 
 
 def load_marian(folder, dtype=None):
@@ -114,5 +116,6 @@ def load_marian(folder, dtype=None):
     generation = generation_settings(folder, tokenizer)
     return ImportedCheckpoint(
         model=model, tokenizer=tokenizer, family="TransformerSeq2Seq", task_kind="translation", decoding=generation,
-        source=str(folder.path), architecture="MarianMTModel", unused_tensors=folder.weights.unused(IGNORED),
+        max_new_tokens=max_new_tokens(folder, config["max_sequence_length"]), source=str(folder.path),
+        architecture="MarianMTModel", unused_tensors=folder.weights.unused(IGNORED),
     )

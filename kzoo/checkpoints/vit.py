@@ -15,9 +15,8 @@ imported.preprocessing   # {'formula': '(pixels * rescale - mean) / std, ...', '
 ```
 """
 
-import json
-
 from kzoo.checkpoints.checkpoint_error import CheckpointError
+from kzoo.checkpoints.checkpoint_folder import read_json
 from kzoo.checkpoints.config_reader import ConfigReader
 from kzoo.checkpoints.imported_checkpoint import ImportedCheckpoint
 from kzoo.checkpoints.weight_loader import WeightLoader
@@ -48,7 +47,7 @@ def vit_config(reader):
 def image_preprocessing(folder):
     """How pixels must be prepared for the imported model, from preprocessor_config.json (ViT defaults without one)."""
     path = folder.file("preprocessor_config.json")
-    config = json.loads(path.read_text(encoding="utf-8")) if path else {}
+    config = read_json(path, "image preprocessing configuration") if path else {}
     channels = int(folder.config.get("num_channels", 3))
     size = int(folder.config.get("image_size", 224))
     return {

@@ -151,6 +151,9 @@ def export_run(run_dir, options=None, out=None, progress=print, task=None, data=
         raise ValueError(f"{run_dir} is not a folder; pass the run folder written by `kzoo train` or `kzoo import`.")
     run = load_run(run_dir, task=task, data=data)
     model, tokenizer, chosen = run.model, run.tokenizer, run.task
+    if run.kind is None:
+        raise ValueError(f"{run_dir} holds a model trained for no task kind kzoo serves (a bare backbone); "
+                         "fine-tune it first: kzoo train --init-from RUN --task TASK.")
     out = Path(out) if out else Path("saved_models") / run_dir.name
     metric, labels = None, None
     if chosen is not None:
@@ -175,7 +178,7 @@ def export_run(run_dir, options=None, out=None, progress=print, task=None, data=
         options, labels=labels, metric=metric,
         task={**task_fields, "kind": run.kind, "label_names": run.label_names,
               **({"preprocessing": run.config["preprocessing"]} if run.config.get("preprocessing") else {})},
-        special_tokens={} if tokenizer is None else _special_tokens(tokenizer),
+        special_tokens={} if tokenizer is None else dict(tokenizer.special_ids),  # Marian's decoder_start included.
         generation=run.config.get("generation") or {},
         tokenizer_dir=run_dir / "tokenizer" if tokenizer else None,
         max_new_tokens=24 if run.kind == "translation" else 16,
@@ -184,10 +187,3 @@ def export_run(run_dir, options=None, out=None, progress=print, task=None, data=
     manifest = export_bundle(model, out, inputs, options)
     return summary_rows(out, manifest, inputs)
 
-
-def _special_tokens(tokenizer):
-    """The bundle's special ids: the tokenizer's, with the decoder's start where it differs (Marian's pad)."""
-    special = dict(tokenizer.special_ids)
-    if tokenizer.decoder_start_id is not None and tokenizer.decoder_start_id != tokenizer.start_id:
-        special["decoder_start"] = tokenizer.decoder_start_id
-    return special

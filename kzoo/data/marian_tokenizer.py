@@ -23,10 +23,6 @@ class MarianTokenizer(PythonTokenizer, tf_free.MarianTokenizer):
     ```python
     ragged = tokenizer.tokenize(tf.constant([">>de<< forty-two"]))
     ```
-    """
 
-    def for_targets(self):
-        """The target side, still a `kzoo.data` tokenizer (its `tokenize` uses the target model)."""
-        if self.side == "target":
-            return self
-        return MarianTokenizer(self.source_proto, self.target_proto, self.vocabulary, self.target_vocabulary, side="target")
+    `for_targets()` (inherited) keeps the class: the target side tokenizes in `tf.data` too.
+    """

@@ -26,7 +26,7 @@ def attention_weights(model, inputs):
     Example:
     ```python
     maps = attention_weights(classifier, batch)
-    first = maps["encoder_backbone/transformer_encoder_block/self_attention"]  # [B, H, T, T]
+    first = maps["encoder_block_0/self_attention"]  # [B, H, T, T]
     ```
     """
     with record_attention() as recording:

@@ -414,7 +414,7 @@ class BundleModel:
         token_ids, padding_mask = self._pack(ids, self.max_sequence_length)
         tokens = self.generate_ids({"encoder_token_ids": token_ids, "encoder_padding_mask": padding_mask}, max_new_tokens,
                                    **choices)
-        return self.tokenizer.decode_batch(tokens)
+        return self.tokenizer.for_targets().decode_batch(tokens)  # Ids of the target vocabulary.
 
     def generate(self, prompt, max_new_tokens=32, truncate=True, **choices):
         """Continues a prompt (or each of a list of prompts); returns the new text only.
@@ -446,6 +446,21 @@ class BundleModel:
         tokens = self.generate_ids({"token_ids": token_ids, "padding_mask": padding_mask}, max_new_tokens, **choices)
         texts = self.tokenizer.decode_batch(tokens)
         return texts[0] if single else texts
+
+    def prepare_images(self, images, pixel_range=255.0):
+        """Images as the exported model expects them: an imported checkpoint's `preprocessing` from the manifest
+        (`kzoo.runtime.image_preparation`); a model trained by kzoo takes [0, 1] pixels, given back unchanged.
+
+        `classify` takes prepared images; `pixel_range` is what a full-intensity pixel is in `images` (255 or 1).
+
+        Example: `model.classify(model.prepare_images(photos))`.
+        """
+        from kzoo.runtime.image_preparation import prepare_images
+
+        preprocessing = self.task.get("preprocessing")
+        if not preprocessing:
+            return np.asarray(images, "float32") / float(pixel_range)
+        return prepare_images(images, preprocessing, pixel_range)
 
     def classify(self, inputs, truncate=True):
         """Class of each text (or image): a list of `{"label", "label_id", "probabilities"}`.

@@ -43,7 +43,7 @@ from kzoo.runtime.validation import (
 STRATEGIES = ("greedy", "beam", "top_k", "top_p")
 LENGTH_NORMALIZATIONS = ("gnmt", "average")
 # Options that change which tokens may come out, whatever the strategy: parity checks decode with them.
-TOKEN_RULES = ("suppressed_token_ids", "force_end_token")
+TOKEN_RULES = ("suppressed_token_ids", "force_end_token", "renormalize_logits")
 _NEGATIVE_INFINITY = np.float32(-1e9)
 
 
@@ -74,6 +74,10 @@ class DecodingOptions:
             `bad_words_ids`, e.g. Marian's pad).
         force_end_token: bool. The last new token of a row that has not ended is
             the end token (transformers' `forced_eos_token_id`).
+        renormalize_logits: bool. Beam search takes the log-softmax again after
+            the rules above, so a suppressed token's probability is spread over
+            the others (transformers' `renormalize_logits`, which Marian's
+            generation configs set). Greedy and sampling are unchanged by it.
 
     Example:
     ```python
@@ -95,6 +99,7 @@ class DecodingOptions:
     early_stopping: object = False
     suppressed_token_ids: tuple = ()
     force_end_token: bool = False
+    renormalize_logits: bool = False
 
     def __post_init__(self):
         check_choice("strategy", self.strategy, STRATEGIES)
@@ -351,6 +356,8 @@ def _beam_search(backend, layout, prompt, state, options, max_new_tokens):
         generated = index + 1 - lengths[:, None]  # Tokens generated after this step, the end token included.
         scores = _log_softmax(logits[:, -1]).reshape(batch, beams, vocabulary)  # [B, K, V]
         scores = process_scores(scores, options, last=np.repeat(generated == max_new_tokens, beams, axis=1))
+        if options.renormalize_logits:
+            scores = _log_softmax(scores)
         # Forced prompt positions: the prompt token costs nothing, anything else is impossible.
         prompt_token = np.eye(vocabulary, dtype="float32")[buffer[:, index]]  # [B, V]
         forced_scores = ((1.0 - prompt_token) * _NEGATIVE_INFINITY)[:, None, :]

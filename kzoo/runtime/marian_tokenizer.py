@@ -109,10 +109,13 @@ class MarianTokenizer(TokenizerBase):
                    read(target_vocabulary, False) if target_vocabulary else None)
 
     def for_targets(self):
-        """The target side: `target.spm`, the target vocabulary, and the decoder start token as `start`."""
+        """The target side: `target.spm`, the target vocabulary, and the decoder start token as `start`.
+
+        Of the same class as `self` (`kzoo.data.MarianTokenizer` stays one).
+        """
         if self.side == "target":
             return self
-        return MarianTokenizer(self.source_proto, self.target_proto, self.vocabulary, self.target_vocabulary, side="target")
+        return type(self)(self.source_proto, self.target_proto, self.vocabulary, self.target_vocabulary, side="target")
 
     @property
     def target_languages(self):

@@ -43,7 +43,6 @@ FORMAT_VERSION = 1
 SPECIAL_TOKEN_NAMES = ("pad", "unknown", "start", "end", "mask")
 SPECIAL_TOKEN_IDS = {name: index for index, name in enumerate(SPECIAL_TOKEN_NAMES)}
 # What a checkpoint's tokenizer may name besides SPECIAL_TOKEN_NAMES.
-OPTIONAL_SPECIAL_TOKEN_NAMES = SPECIAL_TOKEN_NAMES + ("decoder_start",)
 
 
 def _invalid_folder(directory, problem):

@@ -12,10 +12,10 @@ is kept:
 | translation           | `TransformerSeq2Seq`, `GRUSeq2Seq`     | the source model, every weight kept       |
 | language_modeling     | `CausalLM`                             | the source model                          |
 
-A classifier on a `MaskedLM` source pools by the mean of the token states
-(`TextClassifier(pooling="mean")`): masked-LM training never trains BERT's
-first-token pooler, so its output would be a random projection; any other
-source keeps the first-token pooler it was trained with.
+A classifier pools by the mean of the token states (`TextClassifier(pooling="mean")`)
+when the source never trained BERT's first-token pooler — a `MaskedLM`, a
+`TokenTagger`, a mean-pooled classifier — whose output would be a random
+projection; a cls-pooled classifier or a checkpoint's `BertModel` keeps its pooler.
 
 `freeze_backbone=True` trains the fresh head only. A preset named as well must
 describe the same architecture; the first differing setting is named.
@@ -73,6 +73,16 @@ def _backbone(model):
     return getattr(model, "backbone", None) or model
 
 
+def _pooler_trained(model):
+    """Whether a source's first-token pooler was trained: a classifier's with "cls" pooling, or a bare backbone's
+    (a checkpoint's BertModel, whose pooler its pre-training trained). MLMs and taggers never train it."""
+    from kzoo.models import MaskedLM, TextClassifier, TokenTagger
+
+    if isinstance(model, TextClassifier):
+        return model.pooling == "cls"
+    return not isinstance(model, (MaskedLM, TokenTagger))
+
+
 def architecture(model):
     """The `ARCHITECTURE_KEYS` settings of a model (its backbone's, for task models)."""
     config = _backbone(model).get_config()
@@ -123,7 +133,7 @@ def fine_tuning_model(source, kind, num_labels=None, freeze_backbone=False):
     if kind == "masked_lm":
         return model if isinstance(model, MaskedLM) else MaskedLM(backbone)
     if kind == "classification":
-        pooling = "mean" if isinstance(model, MaskedLM) else "cls"  # An MLM never trained the pooler.
+        pooling = "cls" if _pooler_trained(model) else "mean"
         return TextClassifier(backbone, num_classes=num_labels, pooling=pooling)
     if kind == "tagging":
         return TokenTagger(backbone, num_tags=num_labels)

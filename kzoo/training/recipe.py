@@ -39,7 +39,7 @@ import numpy as np
 
 from kzoo.runtime.packing import pack_batch
 from kzoo.runtime.validation import check_choice, check_positive_float, check_positive_int
-from kzoo.training.run_folder import copy_data_file, load_run, resolve_task, write_json
+from kzoo.training.run_folder import copy_data_file, load_run, prepared_task, resolve_task, write_json
 
 TOKENIZERS = ("sentencepiece", "wordpiece", "byte")
 
@@ -195,7 +195,11 @@ def _run_tokenizer(config, task, run_dir, source):
         return None
     folder = run_dir / "tokenizer"
     if (folder / data.tokenizer.CONFIG_FILE).exists():
-        return data.load_tokenizer(folder)  # A resumed run keeps its vocabulary.
+        saved = data.load_tokenizer(folder)  # A resumed run keeps its vocabulary, unless it is not the source's.
+        if source is not None and source.tokenizer is not None and saved.config() != source.tokenizer.config():
+            raise ValueError(f"{run_dir} holds a tokenizer other than {source.name}'s (left by an earlier run); "
+                             "choose another --run-dir or delete it.")
+        return saved
     if source is not None:
         if source.tokenizer is None:
             raise ValueError(f"{source.name} has no tokenizer, which a {task.kind} task needs.")
@@ -302,6 +306,7 @@ def train(config, verbose=1):
     run_dir.mkdir(parents=True, exist_ok=True)
     data_file = copy_data_file(config.data, run_dir) if config.data else None
     task = resolve_task(config.task, run_dir / data_file if data_file else None, kind)
+    task = prepared_task(task, source.preprocessing if source is not None else None)
     tokenizer = _run_tokenizer(config, task, run_dir, source)
     sequence_length = _sequence_length(config, task.kind, source)
     train_set, validation = _datasets(config, _training_subset(config, task), tokenizer, sequence_length)
@@ -409,7 +414,8 @@ def evaluate(run_dir, split="test", limit=None, write=True, task=None, data=None
     results = {"task": chosen.name, "split": split, "examples": len(examples)}
     if chosen.kind == "translation":
         sources, references = [s for s, _ in examples], [t for _, t in examples]
-        hypotheses = translate(model, tokenizer, sources, **(run.config.get("generation") or {}))
+        hypotheses = translate(model, tokenizer, sources, max_new_tokens=run.config.get("max_new_tokens"),
+                               **(run.config.get("generation") or {}))
         results["bleu"] = metrics.bleu(hypotheses, references)
         results["chrf"] = metrics.chrf(hypotheses, references)
         results["exact_match"] = 100.0 * float(np.mean([h == r for h, r in zip(hypotheses, references)]))

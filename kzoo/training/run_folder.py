@@ -118,9 +118,24 @@ def load_run(run_dir, task=None, data=None):
                               holdout="imported_from" not in config)
     else:
         chosen = resolve_task(config.get("task"), kind=kind)
+    chosen = prepared_task(chosen, config.get("preprocessing"))
     model = load_model(run_dir / MODEL_FILE)
     tokenizer = data_module.load_tokenizer(run_dir / TOKENIZER_DIR) if (run_dir / TOKENIZER_DIR).exists() else None
     return Run(run_dir, model, tokenizer, config, chosen)
+
+
+def prepared_task(task, preprocessing):
+    """`task` with every split's images prepared as an imported model expects (`kzoo.runtime.image_preparation`).
+
+    Unchanged without `preprocessing` or for tasks of text.
+    """
+    from kzoo.runtime.image_preparation import prepare_images
+
+    if task is None or not preprocessing or task.kind != "image_classification":
+        return task
+    splits = {name: [(prepare_images(image, preprocessing, pixel_range=1.0), label) for image, label in task.split(name)]
+              for name in ("train", "validation", "test")}
+    return dataclasses.replace(task, **splits)
 
 
 def copy_data_file(path, run_dir):
@@ -162,6 +177,7 @@ def write_imported_run(imported, run_dir, task=None, data=None):
             "data": copy_data_file(data, folder) if data else None,
             "label_names": imported.label_names or (list(chosen.label_names) if chosen and chosen.label_names else None),
             "generation": imported.decoding,
+            "max_new_tokens": imported.max_new_tokens,
             "preprocessing": imported.preprocessing,
             "unused_tensors": imported.unused_tensors,
             "initialized_layers": imported.initialized_layers,

@@ -91,3 +91,17 @@ def test_kzoo_import_fails_in_one_sentence_and_writes_nothing(tmp_path):
     assert result.stderr.startswith("kzoo import: ") and result.stderr.count("\n") == 1, result.stderr
     assert "pytorch_model.bin" in result.stderr
     assert not run_dir.exists() and not list(tmp_path.glob("runs/.*"))
+
+
+@pytest.mark.parametrize("fixture_name, file_name", [("marian_shared", "source.spm"), ("bert_classifier", "tokenizer.json"),
+                                                     ("bert_classifier", "tokenizer_config.json")])
+def test_damaged_tokenizer_files_are_named_in_one_sentence(tmp_path, fixture_name, file_name):
+    folder = tmp_path / fixture_name
+    shutil.copytree(FIXTURES / fixture_name, folder)
+    if file_name == "tokenizer_config.json":
+        (folder / "tokenizer.json").unlink()  # Read only when the vocab.txt is the tokenizer.
+    (folder / file_name).write_text("{ not what the library reads")
+    with pytest.raises(CheckpointError) as raised:
+        import_checkpoint(folder)
+    message = str(raised.value)
+    assert "\n" not in message and (file_name in message or "tokenizer files cannot be read" in message), message
