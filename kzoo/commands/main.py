@@ -14,6 +14,7 @@ python -m kzoo.commands list
 """
 
 import argparse
+import json
 import os
 import sys
 
@@ -44,6 +45,22 @@ def _list(args):
     return 0
 
 
+def _model_options(pairs):
+    """`["position_encoding=rotary", "dropout=0.2"]` -> `{"position_encoding": "rotary", "dropout": 0.2}` (None if none)."""
+    if not pairs:
+        return None
+    options = {}
+    for pair in pairs:
+        name, separator, value = pair.partition("=")
+        if not separator or not name:
+            raise UsageError(f"--model-option {pair!r} is not NAME=VALUE; write e.g. --model-option position_encoding=rotary.")
+        try:
+            options[name] = json.loads(value)  # Numbers, booleans, null; anything else stays text.
+        except json.JSONDecodeError:
+            options[name] = value
+    return options
+
+
 def _train(args):
     fields = {
         "preset": args.preset, "task": args.task, "data": args.data, "kind": args.kind, "init_from": args.init_from,
@@ -51,7 +68,7 @@ def _train(args):
         "steps_per_epoch": args.steps_per_epoch, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
         "tokenizer": args.tokenizer, "vocabulary_size": args.vocabulary_size, "precision": args.precision,
         "strategy": args.strategy, "seed": args.seed, "max_examples": args.max_examples, "jit_compile": args.jit_compile,
-        "label_fraction": args.label_fraction,
+        "label_fraction": args.label_fraction, "model_options": _model_options(args.model_option),
     }
     if not args.config and not (args.preset or args.init_from):
         raise UsageError("name a PRESET (or --init-from RUN_OR_CHECKPOINT) and --task TASK, or give --config run.yaml.")
@@ -200,6 +217,8 @@ def build_parser():
     training.add_argument("--strategy", help="auto, default, one_device, mirrored, multi_worker or tpu")
     training.add_argument("--seed", type=int)
     training.add_argument("--max-examples", type=int, help="train on the first N examples only")
+    training.add_argument("--model-option", action="append", metavar="NAME=VALUE",
+                          help="another argument of the preset's model, e.g. position_encoding=rotary (repeatable)")
     training.add_argument("--label-fraction", type=float, help="train on a seeded sample of this share of the labels, e.g. 0.01")
     training.add_argument("--jit-compile", action="store_true", default=None, help="XLA-compile the train step")
     training.set_defaults(handler=_train)

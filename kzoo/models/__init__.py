@@ -49,6 +49,17 @@ def _check_name(name):
     return PRESETS[name]
 
 
+def preset_arguments(name):
+    """The argument names `create(name, ...)` accepts: the family's backbone and head arguments.
+
+    Example: `"position_encoding" in preset_arguments("transformer_tiny")`.
+    """
+    task_class, backbone_class = FAMILIES[_check_name(name)["family"]]
+    valid = _arguments(task_class) | (_arguments(backbone_class) if backbone_class else set())
+    valid.discard("backbone")
+    return valid
+
+
 def create(name, **overrides):
     """Build the model of preset `name`, with any config argument overridden.
 
@@ -59,8 +70,7 @@ def create(name, **overrides):
     preset = _check_name(name)
     task_class, backbone_class = FAMILIES[preset["family"]]
     config = {**preset["config"], **overrides}
-    valid = _arguments(task_class) | (_arguments(backbone_class) if backbone_class else set())
-    valid.discard("backbone")
+    valid = preset_arguments(name)
     unknown = sorted(set(config) - valid - {"name"})
     if unknown:
         raise ValueError(
@@ -99,4 +109,5 @@ __all__ = [
     "attention_weights",
     "create",
     "list_models",
+    "preset_arguments",
 ]

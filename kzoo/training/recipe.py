@@ -74,6 +74,9 @@ class RunConfig:
         jit_compile: bool. XLA-compile the train step. Defaults to False.
         seed: int. Defaults to 0.
         max_examples: int or None. Use only the first N training examples.
+        model_options: dict or None. More arguments of the preset's model, e.g.
+            `{"position_encoding": "rotary"}` or `{"pooling": "mean"}`; an
+            argument the family does not take is named with the valid ones.
         label_fraction: float or None. Train on a seeded random sample of this
             share of the training split (label-efficiency studies: 0.01 is 1%);
             the tokenizer still reads every training text, which needs no labels.
@@ -102,6 +105,7 @@ class RunConfig:
     seed: int = 0
     max_examples: int = None
     label_fraction: float = None
+    model_options: dict = None
     backup_freq: object = "epoch"
 
     @classmethod
@@ -160,6 +164,15 @@ def validate(config):
     check_positive_int("vocabulary_size", config.vocabulary_size)
     check_positive_int("sequence_length", config.sequence_length, allow_none=True)
     check_positive_int("max_examples", config.max_examples, allow_none=True)
+    if config.model_options and config.init_from:
+        raise ValueError("model_options shape a new model; with --init-from the architecture is the source's, so drop them.")
+    if config.model_options and preset:
+        from kzoo.models import preset_arguments
+
+        unknown = sorted(set(config.model_options) - preset_arguments(config.preset))
+        if unknown:
+            raise ValueError(f"Preset {config.preset!r} does not take the model option {', '.join(unknown)}; "
+                             f"valid ones: {', '.join(sorted(preset_arguments(config.preset)))}.")
     if config.label_fraction is not None and not 0 < config.label_fraction <= 1:
         raise ValueError(f"label_fraction must be in (0, 1], e.g. 0.01 for 1% of the labels; got {config.label_fraction}.")
     if config.learning_rate is not None:
@@ -232,7 +245,7 @@ def _model_overrides(config, preset, task, tokenizer):
         overrides["num_tags"] = len(task.label_names)
     elif task.kind == "image_classification":
         overrides["num_classes"] = len(task.label_names)
-    return overrides
+    return {**overrides, **(config.model_options or {})}
 
 
 def _sequence_length(config, kind, source):

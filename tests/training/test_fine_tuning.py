@@ -87,3 +87,24 @@ def test_the_cli_pre_trains_on_the_users_text_file_and_evaluates_it(tmp_path, ca
     assert main(["evaluate", str(run_dir)]) == 0
     printed = capsys.readouterr().out
     assert "masked_token_accuracy" in printed and "perplexity" in printed
+
+
+def test_model_options_reach_the_preset_and_unknown_ones_are_named(tmp_path):
+    from kzoo.commands.main import UsageError, _model_options
+
+    assert _model_options(["position_encoding=rotary", "dropout=0.2", "pooling=mean"]) == {
+        "position_encoding": "rotary", "dropout": 0.2, "pooling": "mean"}
+    with pytest.raises(UsageError, match="is not NAME=VALUE"):
+        _model_options(["rotary"])
+    bad = RunConfig(preset="transformer_tiny", task="numbers_en_de", run_dir=str(tmp_path / "bad"),
+                    model_options={"positional": "rotary"})
+    with pytest.raises(ValueError, match="does not take the model option positional; valid ones: .*position_encoding"):
+        train(bad)
+    assert not (tmp_path / "bad").exists()
+    run_dir = tmp_path / "rotary"
+    train(RunConfig(preset="classifier_tiny", task="stdlib_topics", run_dir=str(run_dir), vocabulary_size=300,
+                    model_options={"position_encoding": "rotary", "pooling": "mean"}, **TINY), verbose=0)
+    from kzoo.training.run_folder import load_run
+
+    model = load_run(run_dir).model
+    assert (model.backbone.position_encoding, model.pooling) == ("rotary", "mean")
