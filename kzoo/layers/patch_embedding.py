@@ -18,6 +18,8 @@ class PatchEmbedding(keras.layers.Layer):
         patch_size: int. Side of the square patches; must divide the image sides.
         hidden_dim: int. Width of the patch embeddings.
         use_class_token: bool. Prepend a learned class token. Defaults to True.
+        learned_positions: bool. Add a learned position table (ViT's). False
+            leaves positions to the model (`position_encoding`). Defaults to True.
         kernel_initializer: Defaults to "glorot_uniform".
 
     Call arguments:
@@ -36,8 +38,10 @@ class PatchEmbedding(keras.layers.Layer):
         - [Dosovitskiy et al., 2021](https://arxiv.org/abs/2010.11929)
     """
 
-    def __init__(self, patch_size, hidden_dim, use_class_token=True, kernel_initializer="glorot_uniform", **kwargs):
+    def __init__(self, patch_size, hidden_dim, use_class_token=True, kernel_initializer="glorot_uniform",
+                 learned_positions=True, **kwargs):
         super().__init__(**kwargs)
+        self.learned_positions = bool(learned_positions)
         self.patch_size = check_positive_int("patch_size", patch_size)
         self.hidden_dim = check_positive_int("hidden_dim", hidden_dim)
         self.use_class_token = bool(use_class_token)
@@ -65,11 +69,12 @@ class PatchEmbedding(keras.layers.Layer):
             self.class_token = self.add_weight(
                 shape=(1, 1, self.hidden_dim), initializer="zeros", name="class_token"
             )
-        self.position_embeddings = self.add_weight(
-            shape=(1, self.num_patches + int(self.use_class_token), self.hidden_dim),
-            initializer=keras.initializers.RandomNormal(stddev=0.02),
-            name="position_embeddings",
-        )
+        if self.learned_positions:
+            self.position_embeddings = self.add_weight(
+                shape=(1, self.num_patches + int(self.use_class_token), self.hidden_dim),
+                initializer=keras.initializers.RandomNormal(stddev=0.02),
+                name="position_embeddings",
+            )
         self.built = True
 
     def call(self, images):
@@ -79,6 +84,8 @@ class PatchEmbedding(keras.layers.Layer):
         if self.use_class_token:
             class_tokens = ops.broadcast_to(ops.cast(self.class_token, tokens.dtype), (batch, 1, self.hidden_dim))
             tokens = ops.concatenate([class_tokens, tokens], axis=1)  # [B, 1 + N, D]
+        if not self.learned_positions:
+            return tokens
         return tokens + ops.cast(self.position_embeddings, tokens.dtype)
 
     def compute_output_shape(self, images_shape):
@@ -92,6 +99,7 @@ class PatchEmbedding(keras.layers.Layer):
                 "patch_size": self.patch_size,
                 "hidden_dim": self.hidden_dim,
                 "use_class_token": self.use_class_token,
+                "learned_positions": self.learned_positions,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             }
         )

@@ -3,8 +3,9 @@
 import keras
 
 from kzoo.layers import PatchEmbedding, TransformerEncoderBlock
+from kzoo.layers.position_encodings import POSITION_ENCODINGS, additive_position_layer, rotary_max_wavelength
 from kzoo.models.serialization import backbone_config, set_dtype_policy
-from kzoo.runtime.validation import check_positive_int, check_rate
+from kzoo.runtime.validation import check_choice, check_positive_int, check_rate
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -28,6 +29,10 @@ class ViTBackbone(keras.Model):
         intermediate_dim: int.
         dropout: float. Defaults to 0.0.
         layer_norm_epsilon: float. Defaults to 1e-6.
+        position_encoding: str. "learned" (ViT's table, the default),
+            "sinusoidal", "sinusoidal_concat" or "rotary" over the flattened
+            patch sequence (class token at 0), or "none"
+            (`kzoo.layers.position_encodings`).
         dtype: dtype policy.
 
     Example:
@@ -50,9 +55,11 @@ class ViTBackbone(keras.Model):
         intermediate_dim,
         dropout=0.0,
         layer_norm_epsilon=1e-6,
+        position_encoding="learned",
         dtype=None,
         **kwargs,
     ):
+        check_choice("position_encoding", position_encoding, POSITION_ENCODINGS)
         image_shape = tuple(int(side) for side in image_shape)
         if len(image_shape) != 3:
             raise ValueError(
@@ -61,7 +68,10 @@ class ViTBackbone(keras.Model):
             )
         check_positive_int("num_layers", num_layers)
         check_rate("dropout", dropout)
-        patch_embedding = PatchEmbedding(patch_size, hidden_dim, dtype=dtype, name="patch_embedding")
+        patch_embedding = PatchEmbedding(patch_size, hidden_dim, learned_positions=position_encoding == "learned",
+                                         dtype=dtype, name="patch_embedding")
+        fixed_positions = None if position_encoding == "learned" else additive_position_layer(
+            position_encoding, None, dtype, "position_encoding")
         blocks = [
             TransformerEncoderBlock(
                 num_heads=num_heads,
@@ -70,6 +80,7 @@ class ViTBackbone(keras.Model):
                 activation="gelu",
                 layer_norm_epsilon=layer_norm_epsilon,
                 normalize_first=True,
+                rotary_max_wavelength=rotary_max_wavelength(position_encoding),
                 dtype=dtype,
                 name=f"encoder_block_{i}",
             )
@@ -78,7 +89,10 @@ class ViTBackbone(keras.Model):
         final_norm = keras.layers.LayerNormalization(epsilon=layer_norm_epsilon, dtype=dtype, name="final_norm")
 
         images = keras.Input(shape=image_shape, dtype="float32", name="images")
-        x = keras.layers.Dropout(dropout, dtype=dtype, name="embeddings_dropout")(patch_embedding(images))
+        x = patch_embedding(images)
+        if fixed_positions is not None:
+            x = x + fixed_positions(x)
+        x = keras.layers.Dropout(dropout, dtype=dtype, name="embeddings_dropout")(x)
         for block in blocks:
             x = block(x)
         x = final_norm(x)
@@ -92,6 +106,7 @@ class ViTBackbone(keras.Model):
         self.intermediate_dim = intermediate_dim
         self.dropout = dropout
         self.layer_norm_epsilon = layer_norm_epsilon
+        self.position_encoding = position_encoding
         self.patch_embedding = patch_embedding
         self.blocks = blocks
         self.final_norm = final_norm
@@ -106,6 +121,7 @@ class ViTBackbone(keras.Model):
             "intermediate_dim",
             "dropout",
             "layer_norm_epsilon",
+            "position_encoding",
         )
         config["image_shape"] = list(self.image_shape)
         return config
