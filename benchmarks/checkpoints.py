@@ -45,7 +45,7 @@ import time
 from pathlib import Path
 
 from benchmarks.export import _sizes, percentile, set_tf_threads, time_items
-from benchmarks.run_all import load_average, machine, usable_cores, write_section
+from benchmarks.run_all import load_average, machine, table, usable_cores, write_section
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -244,11 +244,7 @@ def format_table(rows, facts, markdown=False):
                      f"{row['ms_per_token']:.1f}" if timed else "-", f"{row['min_ms_per_token']:.1f}" if timed else "-",
                      f"{row['speedup']:.2f}x" if timed else "-",
                      ("yes" if row["same_tokens_as_keras"] else "no") if timed else "-"])
-    if markdown:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in body])
-    widths = [max(len(str(r[i])) for r in [header] + body) for i in range(len(header))]
-    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(cells, widths)) for cells in [header] + body)
+    return table(header, body, markdown)
 
 
 def markdown_section(rows, facts, info, command):

@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.run_all import machine, write_section
+from benchmarks.run_all import machine, table, write_section
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -105,11 +105,7 @@ def format_table(rows, markdown=False):
     body = [[f"{fraction:.0%} ({labels})", f"{pretrained:.1f}%", f"{scratch:.1f}%", f"{gap:+.1f}",
              " / ".join(f"{value:+.1f}" for value in gaps)]
             for fraction, labels, pretrained, scratch, gap, gaps in summary(rows)]
-    if markdown:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in body])
-    widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(cells, widths)) for cells in [header] + body)
+    return table(header, body, markdown)
 
 
 def markdown_section(rows, facts, info, command):

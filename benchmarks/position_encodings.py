@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.run_all import machine, write_section
+from benchmarks.run_all import machine, table, write_section
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -58,11 +58,7 @@ def format_table(rows, markdown=False):
     header = ["position_encoding", "BLEU", "chrF", "exact match", "train + eval"]
     body = [[row["position_encoding"], f"{row['bleu']:.1f}", f"{row['chrf']:.1f}", f"{row['exact_match']:.1f}%",
              f"{row['seconds']:.0f} s"] for row in rows]
-    if markdown:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in body])
-    widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(cells, widths)) for cells in [header] + body)
+    return table(header, body, markdown)
 
 
 def markdown_section(rows, info, command, setting):

@@ -41,6 +41,7 @@ import tempfile
 import time
 
 from benchmarks.run_all import load_average, machine
+from benchmarks.run_all import table as _table
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -159,15 +160,6 @@ def format_short_table(rows, floors, lower_is_better, markdown=False):
     return _table(header, body, markdown, right=(4, 6, 7, 8))
 
 
-def _table(header, body, markdown, right=()):
-    if markdown:
-        rule = ["---:" if i in right else "---" for i in range(len(header))]
-        return "\n".join("| " + " | ".join(cells) + " |" for cells in [header, rule, *body])
-    widths = [max(len(str(cells[i])) for cells in [header, *body]) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-        for cells in [header, *body]
-    )
 
 
 def markdown_section(full_rows, short_rows, floors, lower_is_better, info, command, loads, took):

@@ -93,6 +93,21 @@ def usable_cores():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
+def table(header, body, markdown, right=()):
+    """A table of strings: markdown (`right` columns right-aligned) or padded plain text for the terminal.
+
+    Example: `print(table(["variant", "ms"], [["onnx", "1.6"]], markdown=False, right=(1,)))`.
+    """
+    if markdown:
+        rule = ["---:" if i in right else "---" for i in range(len(header))]
+        return "\n".join("| " + " | ".join(cells) + " |" for cells in [header, rule, *body])
+    widths = [max(len(str(cells[i])) for cells in [header, *body]) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        for cells in [header, *body]
+    )
+
+
 def load_average():
     """The 1/5/15-minute load average as text ("n/a" where the OS has none)."""
     try:

@@ -38,9 +38,7 @@ def bert_config(reader):
     reader.require("position_embedding_type", "absolute", "kzoo's encoder has learned absolute positions")
     reader.require("is_decoder", False, "kzoo's BERT is an encoder")
     reader.require("add_cross_attention", False, "kzoo's BERT blocks have no cross-attention")
-    heads, width = reader.positive("num_attention_heads"), reader.positive("hidden_size")
-    if width % heads:
-        raise CheckpointError(f"{reader.name} has hidden_size={width}, not a multiple of num_attention_heads={heads}.")
+    width, heads = reader.multiple("hidden_size", of="num_attention_heads")
     return {
         "vocabulary_size": reader.positive("vocab_size"),
         "num_layers": reader.positive("num_hidden_layers"),

@@ -50,6 +50,13 @@ class ConfigReader:
             self._refuse(key, "a positive integer there")
         return value
 
+    def multiple(self, key, of):
+        """The positive ints at `key` and `of`, the first a multiple of the second: `(value, divisor)`."""
+        value, divisor = self.positive(key), self.positive(of)
+        if value % divisor:
+            raise CheckpointError(f"{self.name} has {key}={value}, not a multiple of {of}={divisor}.")
+        return value, divisor
+
     def require(self, key, wanted, why):
         """Refuse a checkpoint whose `key` is present and not `wanted`, saying `why`."""
         if key in self.config and self.config[key] != wanted:

@@ -14,7 +14,6 @@ imported.model.generate({"token_ids": ids, "padding_mask": mask}, 20, end_token_
 ```
 """
 
-from kzoo.checkpoints.checkpoint_error import CheckpointError
 from kzoo.checkpoints.config_reader import ConfigReader
 from kzoo.checkpoints.generation_settings import generation_settings
 from kzoo.checkpoints.hugging_face_tokenizers import gpt2_tokenizer
@@ -33,9 +32,7 @@ def gpt2_config(reader):
     reader.require("scale_attn_by_inverse_layer_idx", False, "kzoo does not scale attention by layer")
     reader.require("reorder_and_upcast_attn", False, "kzoo computes attention scores in float32 anyway")
     reader.require("tie_word_embeddings", True, "kzoo ties the output projection to the token embedding")
-    width, heads = reader.positive("n_embd"), reader.positive("n_head")
-    if width % heads:
-        raise CheckpointError(f"{reader.name} has n_embd={width}, not a multiple of n_head={heads}.")
+    width, heads = reader.multiple("n_embd", of="n_head")
     return {
         "vocabulary_size": reader.positive("vocab_size"),
         "num_layers": reader.positive("n_layer"),

@@ -245,15 +245,14 @@ def _bert_config(reference, backbone_dropout):
         layer.layer_norm_epsilon for layer in layers
     ])
     _require(not any(layer.normalize_first for layer in layers), "normalize_first=True (pre-layer-norm) BERT layers")
+    return {**_shared_config(config, layers, epsilon), "num_segments": config["num_segments"]}
+
+
+def _shared_config(config, layers, epsilon):
+    """The kzoo backbone arguments BERT and GPT-2 presets both carry, read from the keras-hub backbone."""
     return {
-        "vocabulary_size": config["vocabulary_size"],
-        "num_layers": config["num_layers"],
-        "num_heads": config["num_heads"],
-        "hidden_dim": config["hidden_dim"],
-        "intermediate_dim": config["intermediate_dim"],
-        "dropout": config["dropout"],
-        "max_sequence_length": config["max_sequence_length"],
-        "num_segments": config["num_segments"],
+        **{key: config[key] for key in ("vocabulary_size", "num_layers", "num_heads", "hidden_dim", "intermediate_dim",
+                                        "dropout", "max_sequence_length")},
         "activation": _single_value("activation", [_activation_name(layer.activation) for layer in layers]),
         "layer_norm_epsilon": epsilon,
     }
@@ -279,17 +278,7 @@ def _gpt2_config(reference, backbone_dropout):
         layer.layer_norm_epsilon for layer in layers
     ])
     _require(all(layer.normalize_first for layer in layers), "normalize_first=False (post-layer-norm) GPT-2 layers")
-    return {
-        "vocabulary_size": config["vocabulary_size"],
-        "num_layers": config["num_layers"],
-        "num_heads": config["num_heads"],
-        "hidden_dim": config["hidden_dim"],
-        "intermediate_dim": config["intermediate_dim"],
-        "dropout": config["dropout"],
-        "max_sequence_length": config["max_sequence_length"],
-        "activation": _single_value("activation", [_activation_name(layer.activation) for layer in layers]),
-        "layer_norm_epsilon": epsilon,
-    }
+    return _shared_config(config, layers, epsilon)
 
 
 def _load_gpt2(copier, backbone, reference):

@@ -15,7 +15,6 @@ imported.preprocessing   # {'formula': '(pixels * rescale - mean) / std, ...', '
 ```
 """
 
-from kzoo.checkpoints.checkpoint_error import CheckpointError
 from kzoo.checkpoints.checkpoint_folder import read_json
 from kzoo.checkpoints.config_reader import ConfigReader
 from kzoo.checkpoints.imported_checkpoint import ImportedCheckpoint
@@ -29,9 +28,7 @@ def vit_config(reader):
     """`ViTBackbone` arguments from a ViT config, each unsupported option named."""
     reader.require("qkv_bias", True, "kzoo's ViT attention has biases")
     reader.require("hidden_act", "gelu", "kzoo's ViT feed-forward uses exact GELU")
-    size, patch = reader.positive("image_size"), reader.positive("patch_size")
-    if size % patch:
-        raise CheckpointError(f"{reader.name} has image_size={size}, not a multiple of patch_size={patch}.")
+    size, patch = reader.multiple("image_size", of="patch_size")
     return {
         "image_shape": (size, size, reader.positive("num_channels")),
         "patch_size": patch,

@@ -322,8 +322,9 @@ def train(config, verbose=1):
     task = prepared_task(task, source.preprocessing if source is not None else None)
     tokenizer = _run_tokenizer(config, task, run_dir, source)
     sequence_length = _sequence_length(config, task.kind, source)
-    train_set, validation = _datasets(config, _training_subset(config, task), tokenizer, sequence_length)
-    examples = len(_training_subset(config, task).train)
+    subset = _training_subset(config, task)
+    train_set, validation = _datasets(config, subset, tokenizer, sequence_length)
+    examples = len(subset.train)
     steps = config.steps_per_epoch or max(1, examples // config.batch_size)
     learning_rate = config.learning_rate or (1e-4 if source is not None else 1e-3)
 
