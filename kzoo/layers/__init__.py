@@ -21,8 +21,10 @@ from keras_hub.layers import PositionEmbedding, RotaryEmbedding
 
 from kzoo.layers.additive_attention import AdditiveAttention
 from kzoo.layers.attention_recording import AttentionRecording, record_attention
+from kzoo.layers.bahdanau_decoder import BahdanauDecoder
 from kzoo.layers.feed_forward import FeedForward
 from kzoo.layers.multi_head_attention import MultiHeadAttention
+from kzoo.layers.multiplicative_attention import MultiplicativeAttention
 from kzoo.layers.output_bias import OutputBias
 from kzoo.layers.patch_embedding import PatchEmbedding
 from kzoo.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
@@ -32,8 +34,10 @@ from kzoo.layers.transformer_encoder_block import TransformerEncoderBlock
 __all__ = [
     "AdditiveAttention",
     "AttentionRecording",
+    "BahdanauDecoder",
     "FeedForward",
     "MultiHeadAttention",
+    "MultiplicativeAttention",
     "OutputBias",
     "PatchEmbedding",
     "PositionEmbedding",

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from kzoo.layers import attention_recording
-from kzoo.layers.utils import clone_initializer, mask_scores
+from kzoo.layers.utils import attend, clone_initializer
 from kzoo.runtime.validation import check_positive_int
 
 
@@ -72,19 +72,21 @@ class AdditiveAttention(keras.layers.Layer):
         """[B, S, D_k] -> [B, S, units], once per source sentence."""
         return self.key_dense(keys)
 
+    def scores(self, query, projected_keys):
+        """float32 alignment scores `[B, T, S]` before masking and softmax."""
+        projected_query = self.query_dense(query)  # [B, T, U]
+        hidden = ops.tanh(ops.expand_dims(projected_query, 2) + ops.expand_dims(projected_keys, 1))  # [B, T, S, U]
+        return ops.cast(ops.squeeze(self.score_dense(hidden), -1), "float32")
+
+    def attend(self, query, keys, keys_mask=None, projected_keys=None):
+        """(context, weights) without recording them: for callers that run this inside a loop and record once."""
+        return attend(self, query, keys, keys_mask, projected_keys)
+
     def call(self, query, keys, keys_mask=None, projected_keys=None, return_attention_scores=False):
         if keys_mask is None:
             keys_mask = getattr(keys, "_keras_mask", None)
-        if projected_keys is None:
-            projected_keys = self.project_keys(keys)
-        projected_query = self.query_dense(query)  # [B, T, U]
-        hidden = ops.tanh(ops.expand_dims(projected_query, 2) + ops.expand_dims(projected_keys, 1))  # [B, T, S, U]
-        scores = ops.cast(ops.squeeze(self.score_dense(hidden), -1), "float32")  # [B, T, S]
-        if keys_mask is not None:
-            scores = mask_scores(scores, ops.expand_dims(ops.cast(keys_mask, "float32"), 1))
-        weights = ops.cast(ops.softmax(scores, axis=-1), self.compute_dtype)
+        context, weights = self.attend(query, keys, keys_mask, projected_keys)
         attention_recording.record(self, weights)
-        context = ops.matmul(weights, ops.cast(keys, self.compute_dtype))  # [B, T, D_k]
         return (context, weights) if return_attention_scores else context
 
     def compute_output_spec(self, query, keys, keys_mask=None, projected_keys=None, return_attention_scores=False):

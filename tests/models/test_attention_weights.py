@@ -5,8 +5,9 @@ import pytest
 import tensorflow as tf
 
 import kzoo
-from kzoo.layers import AdditiveAttention, MultiHeadAttention, record_attention
+from kzoo.layers import AdditiveAttention, MultiHeadAttention, MultiplicativeAttention, record_attention
 from kzoo.models import attention_weights
+from kzoo.models.gru_seq2seq import ATTENTIONS
 
 B, T, S, V = 2, 6, 7, 40
 
@@ -36,7 +37,8 @@ CASES = {
 
 
 def _attention_layers(model):
-    return [layer for layer in model._flatten_layers() if isinstance(layer, (MultiHeadAttention, AdditiveAttention))]
+    return [layer for layer in model._flatten_layers()
+            if isinstance(layer, (MultiHeadAttention, AdditiveAttention, MultiplicativeAttention))]
 
 
 def _scores_returned_by_the_layers(model, inputs):
@@ -102,3 +104,20 @@ def test_traced_calls_record_nothing_and_the_block_closes():
         pass
     model(inputs, training=False)  # Outside any block: nothing is kept anywhere.
     assert recording.weights == {}
+
+
+@pytest.mark.parametrize("attention", [name for name in ATTENTIONS if name != "none"])
+def test_each_gru_wiring_records_the_weights_its_decoding_steps_use(attention):
+    """The full pass's [B, T, S] equals the weights recorded step by step by cached decoding (a separate path)."""
+    model = kzoo.create("gru_tiny", vocabulary_size=V, attention=attention)
+    inputs = _seq2seq_inputs()
+    (full,) = attention_weights(model, inputs).values()
+    state = model.start_decoding(inputs, max_length=T)
+    with record_attention() as recording:
+        for t in range(T):
+            _, state = model.decode_step(inputs["decoder_token_ids"][:, t : t + 1], state, t)
+    (stepped,) = recording.weights.values()  # [T, B, 1, S]: one call per step.
+    np.testing.assert_allclose(full, np.transpose(stepped[:, :, 0], (1, 0, 2)), atol=1e-6)
+    assert full.shape == (B, T, S) and np.all(full[1, :, 4:] < 1e-9)
+    np.testing.assert_allclose(full.sum(-1), 1.0, atol=1e-5)
+    assert attention_weights(kzoo.create("gru_tiny", vocabulary_size=V, attention="none"), inputs) == {}
