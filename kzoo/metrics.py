@@ -170,6 +170,42 @@ def perplexity(losses, weights=None):
     return math.exp(mean)
 
 
+def bleu_by_length(predictions, references, lengths, edges=(20, 40, 60)):
+    """Corpus BLEU within each band of source lengths: where a translator's quality falls with length.
+
+    Args:
+        predictions, references: as for `bleu`.
+        lengths: list of int. Each example's source length (e.g. its number of
+            tokenizer pieces).
+        edges: increasing ints splitting the lengths into bands `[0, e0)`,
+            `[e0, e1)`, ..., `[e_last, inf)`. Defaults to (20, 40, 60).
+
+    Returns a list of `{"band": "20-39", "examples": n, "bleu": x}`, one per
+    band in length order; an empty band has `bleu` None.
+
+    Example:
+    ```python
+    rows = bleu_by_length(outputs, targets, [len(ids) for ids in tokenizer.encode(sources)])
+    rows[-1]   # {"band": "60+", "examples": 276, "bleu": 91.3}
+    ```
+    """
+    _check_lengths(predictions, references)
+    _check_lengths(lengths, references)
+    edges = [int(edge) for edge in edges]
+    if any(later <= earlier for earlier, later in zip(edges, edges[1:])) or (edges and edges[0] <= 0):
+        raise ValueError(f"Received an invalid value for argument `edges`, expected increasing positive ints. Received: {edges}")
+    bounds = list(zip([0] + edges, edges + [None]))
+    rows = []
+    for low, high in bounds:
+        chosen = [i for i, length in enumerate(lengths) if length >= low and (high is None or length < high)]
+        rows.append({
+            "band": f"{low}+" if high is None else f"{low}-{high - 1}",
+            "examples": len(chosen),
+            "bleu": bleu([predictions[i] for i in chosen], [references[i] for i in chosen]) if chosen else None,
+        })
+    return rows
+
+
 METRICS = {
     "bleu": bleu,
     "chrf": chrf,

@@ -43,6 +43,18 @@ def test_rouge_accuracy_perplexity():
         metrics.perplexity([1.0], weights=[0.0])
 
 
+def test_bleu_by_length_scores_each_band_as_corpus_bleu_of_its_examples():
+    references = ["eins zwei drei vier", "fünf sechs sieben acht", "neun zehn elf zwölf", "a b c d"]
+    predictions = ["eins zwei drei vier", "fünf sechs sieben", "neun zehn elf zwölf", "x y z w"]
+    rows = metrics.bleu_by_length(predictions, references, lengths=[5, 25, 70, 61], edges=(20, 40, 60))
+    assert [(row["band"], row["examples"]) for row in rows] == [("0-19", 1), ("20-39", 1), ("40-59", 0), ("60+", 2)]
+    assert rows[0]["bleu"] == pytest.approx(100.0) and rows[2]["bleu"] is None
+    assert rows[1]["bleu"] == pytest.approx(metrics.bleu(predictions[1:2], references[1:2]))
+    assert rows[3]["bleu"] == pytest.approx(metrics.bleu(predictions[2:], references[2:]))
+    with pytest.raises(ValueError, match="edges"):
+        metrics.bleu_by_length(predictions, references, [1, 2, 3, 4], edges=(40, 20))
+
+
 def test_compute_metric_by_name():
     assert metrics.compute_metric("accuracy", [1, 1], [1, 0]) == 0.5
     assert metrics.compute_metric("perplexity", [0.0, 0.0]) == 1.0

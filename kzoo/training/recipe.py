@@ -428,7 +428,9 @@ def evaluate(run_dir, split="test", limit=None, write=True, task=None, data=None
     results = {"task": chosen.name, "split": split, "examples": len(examples)}
     if chosen.kind == "translation":
         sources, references = [s for s, _ in examples], [t for _, t in examples]
-        hypotheses = translate(model, tokenizer, sources, max_new_tokens=run.config.get("max_new_tokens"),
+        # A run trained on longer targets than the default may decode as long as it trained.
+        max_new_tokens = run.config.get("max_new_tokens") or run.config.get("sequence_length")
+        hypotheses = translate(model, tokenizer, sources, max_new_tokens=max_new_tokens,
                                **(run.config.get("generation") or {}))
         results["bleu"] = metrics.bleu(hypotheses, references)
         results["chrf"] = metrics.chrf(hypotheses, references)

@@ -8,6 +8,7 @@ EXPECTED_KINDS = {
     "numbers_en_fr": "translation",
     "numbers_en_es": "translation",
     "numbers_en_it": "translation",
+    "numbers_long_en_de": "translation",
     "language_id": "classification",
     "faker_ner": "tagging",
     "pydoc_topics": "language_modeling",

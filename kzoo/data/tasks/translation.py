@@ -9,6 +9,12 @@ The splits are made by value: every number and every date appears in exactly
 one split, so the test split measures generalisation to unseen values, not
 memory. All pairs share one seed and therefore the same English side.
 
+`numbers_long_en_de` joins 1 to `LONG_MAX_PHRASES` pairs of one split of
+`numbers_en_de` with "; " on both sides, so sources reach about 100 SentencePiece
+tokens: long enough to see whether a translator's attention holds up with length
+(the long-range claim of Bahdanau et al., 2015). Its splits inherit the values'
+disjointness.
+
 Example:
 ```python
 task = kzoo.data.load_task("numbers_en_de")
@@ -38,6 +44,9 @@ DATE_SPLIT_SIZES = (10_000, 500, 500)
 DIGIT_COUNT_WEIGHTS = (2, 8, 20, 25, 20, 15, 10)
 # babel date format names and how often each is used.
 DATE_FORMATS = (("long", 5), ("full", 3), ("medium", 2))
+LONG_SPLIT_SIZES = (20_000, 400, 800)
+LONG_MAX_PHRASES = 8
+LONG_SEPARATOR = "; "
 FIRST_DATE = datetime.date(1900, 1, 1)
 LAST_DATE = datetime.date(2099, 12, 31)
 
@@ -142,6 +151,19 @@ def _builder(target_language):
     return build
 
 
+def _long_builder(seed):
+    """Each split's examples join 1..LONG_MAX_PHRASES pairs drawn from the same split of numbers_en_de."""
+    splits = []
+    for index, (pairs, size) in enumerate(zip(_builder("de")(seed)[:3], LONG_SPLIT_SIZES)):
+        rng = random.Random(seed * 100 + index)
+        examples = []
+        for _ in range(size):
+            chosen = rng.sample(pairs, rng.randint(1, LONG_MAX_PHRASES))
+            examples.append(tuple(LONG_SEPARATOR.join(side) for side in zip(*chosen)))
+        splits.append(examples)
+    return (*splits, None)
+
+
 for _language, _language_name in TARGET_LANGUAGES.items():
     register_task(
         f"numbers_en_{_language}",
@@ -155,3 +177,16 @@ for _language, _language_name in TARGET_LANGUAGES.items():
         builder=_builder(_language),
         split_sizes=_split_sizes,
     )
+
+register_task(
+    "numbers_long_en_de",
+    kind="translation",
+    description=(
+        f"1 to {LONG_MAX_PHRASES} numbers_en_de phrases joined by '{LONG_SEPARATOR.strip()}': sources up to "
+        "about 100 tokens, for attention over long inputs; values disjoint across splits."
+    ),
+    metric="bleu",
+    seed=SEED,
+    builder=_long_builder,
+    split_sizes=lambda: LONG_SPLIT_SIZES,
+)

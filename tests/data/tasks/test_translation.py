@@ -53,3 +53,19 @@ def test_all_pairs_share_the_english_side():
     de, es = kzoo.data.load_task("numbers_en_de"), kzoo.data.load_task("numbers_en_es")
     assert sorted(s for s, _ in de.test) == sorted(s for s, _ in es.test)
     assert [s for s, _ in de.test] != [t for _, t in de.test]
+
+
+def test_long_task_joins_phrases_of_one_split_and_reaches_long_sources():
+    long, short = kzoo.data.load_task("numbers_long_en_de"), kzoo.data.load_task("numbers_en_de")
+    assert (len(long.train), len(long.validation), len(long.test)) == translation.LONG_SPLIT_SIZES
+    phrases = {split: dict(short.split(split)) for split in ("train", "validation", "test")}
+    for split in ("train", "validation", "test"):
+        for source, target in long.split(split)[:200]:
+            sources, targets = source.split("; "), target.split("; ")
+            assert 1 <= len(sources) == len(targets) <= translation.LONG_MAX_PHRASES
+            # Each phrase is a pair of the same split of numbers_en_de (German dates never hold "; ").
+            assert all(phrases[split].get(s) == t for s, t in zip(sources, targets)), (split, source)
+    assert translation._long_builder(translation.SEED)[2] == long.test  # Deterministic.
+    counts = [source.count("; ") + 1 for source, _ in long.test]
+    assert set(counts) == set(range(1, translation.LONG_MAX_PHRASES + 1))
+    assert max(len(source.split()) for source, _ in long.test) >= 60  # Words; pieces are more.
