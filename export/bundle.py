@@ -16,8 +16,9 @@ and size, the parity report, and for every variant its format, precision and the
 file of each part (`exports`), so readers never rebuild a file name.
 
 Formats are a closed list (`FORMATS`), and so are TFLite quantization variants
-(`QUANTIZATIONS`, see `export.tflite` for which quantizer and why). ONNX files can
-also be quantized dynamically with ONNX Runtime (`onnx_quantize=True`).
+(`QUANTIZATIONS`, see `export.tflite` for which quantizer and why), and so are
+the ONNX Runtime quantizations of the ONNX files (`ONNX_QUANTIZATIONS`:
+`onnx_quantize=("dynamic_int8", "int4")`, see `export.onnx`).
 
 Example:
 ```python
@@ -44,6 +45,7 @@ from kzoo.runtime.manifest import MANIFEST_FILE, MANIFEST_VERSION, file_sha256
 
 FORMATS = ("savedmodel", "tflite", "onnx")
 QUANTIZATIONS = tflite.QUANTIZATIONS
+ONNX_QUANTIZATIONS = onnx.ONNX_QUANTIZATIONS
 TOKENIZER_DIR = "tokenizer"
 
 
@@ -69,7 +71,9 @@ class ExportOptions:
     Args:
         formats: some of `FORMATS`. Defaults to all.
         quantize: TFLite variants, some of `QUANTIZATIONS`. Defaults to all.
-        onnx_quantize: bool. Also write ONNX Runtime dynamic-int8 files.
+        onnx_quantize: ONNX Runtime variants to write beside the fp32 ONNX files,
+            some of `ONNX_QUANTIZATIONS` (`True` means `("dynamic_int8",)`, as
+            before variants were named). Defaults to none.
         labels: true labels / reference tokens for the task metric; without them
             the metric is agreement with the Keras model.
         metric: optional `(name, function)`; `function(outputs) -> float` scores
@@ -100,7 +104,7 @@ class ExportOptions:
 
     formats: tuple = FORMATS
     quantize: tuple = QUANTIZATIONS
-    onnx_quantize: bool = False
+    onnx_quantize: tuple = ()
     labels: object = None
     metric: tuple = None
     task: dict = None
@@ -117,7 +121,17 @@ class ExportOptions:
 
     def __post_init__(self):
         self.formats = _check_choices("formats", self.formats, FORMATS)
+        if "int4" in ((self.quantize,) if isinstance(self.quantize, str) else tuple(self.quantize)):
+            raise ExportError("int4 is written for ONNX only: use onnx_quantize (--onnx-quantize int4); kzoo has no "
+                              "LiteRT int4 variant yet.")
         self.quantize = _check_choices("quantize", self.quantize, QUANTIZATIONS) if "tflite" in self.formats else ()
+        if isinstance(self.onnx_quantize, bool):
+            self.onnx_quantize = ("dynamic_int8",) if self.onnx_quantize else ()
+        elif self.onnx_quantize:
+            self.onnx_quantize = _check_choices("onnx_quantize", self.onnx_quantize, ONNX_QUANTIZATIONS)
+        if self.onnx_quantize and "onnx" not in self.formats:
+            raise ExportError("ONNX quantization needs the onnx format; add onnx to formats or drop onnx_quantize.")
+        self.onnx_quantize = tuple(self.onnx_quantize or ())
         self.special_tokens = dict(self.special_tokens or {})
         self.task = dict(self.task or {})
         self.generation = dict(self.generation or {})
@@ -302,17 +316,19 @@ class _BundleWriter:
         if self.description.attention:
             self.options.say("ONNX Runtime transformer optimizer: counting fusions")
             self.fusions = {f: onnx.fusion_report(self.folder / f, *self.description.attention) for f in files.values()}
-        if self.options.onnx_quantize:
-            started = time.perf_counter()  # Both weight types are tried within the variant's seconds.
-            parts, report, error = onnx.quantize_dynamic_int8(
-                self.folder, files, lambda parts: self.reference.evaluate("onnx_dynamic_int8", open_backend(parts)),
+        quantizers = {"dynamic_int8": onnx.quantize_dynamic_int8, "int4": onnx.quantize_int4}
+        for precision in self.options.onnx_quantize:
+            variant = f"onnx_{precision}"
+            started = time.perf_counter()  # Both int8 weight types are tried within the variant's seconds.
+            parts, report, error = quantizers[precision](
+                self.folder, files, lambda parts, variant=variant: self.reference.evaluate(variant, open_backend(parts)),
                 self.options.say)
             if error is not None:
                 if not self.options.skip_failing:
                     raise error
-                self.skipped["onnx_dynamic_int8"] = str(error)
+                self.skipped[variant] = str(error)
             else:
-                self._record("onnx_dynamic_int8", "onnx", "dynamic_int8", parts, report, started)
+                self._record(variant, "onnx", precision, parts, report, started)
 
     # ------------------------------------------------------------------ the manifest
 

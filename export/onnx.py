@@ -18,6 +18,10 @@ cache, is not the Q/K/V MatMul pattern ORT looks for).
 
 `quantize_dynamic_int8` writes the ONNX Runtime dynamic-int8 variant: both QInt8
 and QUInt8 weights are tried and the one with the better task metric is kept.
+`quantize_int4` writes the weight-only int4 variant: every MatMul with a constant
+weight becomes a `MatMulNBits` node (ONNX Runtime's contrib op) holding symmetric
+4-bit weights in blocks of `INT4_BLOCK_SIZE` input rows, each block with its own
+scale (onnxruntime's `MatMulNBitsQuantizer`). Embedding tables (Gather) stay float.
 
 Example:
 ```python
@@ -162,6 +166,44 @@ def embed_metadata(proto, part, manifest_fields):
 
 
 WEIGHT_TYPES = ("QInt8", "QUInt8")
+
+
+ONNX_QUANTIZATIONS = ("dynamic_int8", "int4")
+INT4_BLOCK_SIZE = 32
+# MatMulNBits' compute type: 4 quantizes the activations to int8 per block and multiplies in int8 (the
+# fast CPU path); weights stay 4-bit either way.
+INT4_ACCURACY_LEVEL = 4
+
+
+def quantize_int4(folder, parts, evaluate, progress=lambda message: None):
+    """Weight-only blockwise int4 of the fp32 files `parts` (part -> file in `folder`), written as `<stem>_int4.onnx`.
+
+    Returns `(parts, report, error)` as `quantize_dynamic_int8` does: the files and
+    their parity report (`evaluate(parts)`), or `(None, None, error)` with the
+    files removed when parity fails.
+    """
+    import onnx
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
+    from export.parity import ParityError
+
+    progress(f"quantizing ONNX (int4, blocks of {INT4_BLOCK_SIZE})")
+    written = {part: filename.replace(".onnx", "_int4.onnx") for part, filename in parts.items()}
+    with quiet_logger(), quiet_logger("onnxruntime.quantization.matmul_nbits_quantizer"):
+        for part, filename in parts.items():
+            quantizer = MatMulNBitsQuantizer(onnx.load(str(folder / filename)), block_size=INT4_BLOCK_SIZE,
+                                             is_symmetric=True, accuracy_level=INT4_ACCURACY_LEVEL)
+            quantizer.process()
+            quantizer.model.save_model_to_file(str(folder / written[part]), use_external_data_format=False)
+    try:
+        report = dict(evaluate(written), block_size=INT4_BLOCK_SIZE, matmul_nbits=sum(
+            node.op_type == "MatMulNBits" for filename in written.values()
+            for node in onnx.load(str(folder / filename), load_external_data=False).graph.node))
+    except ParityError as error:
+        for filename in written.values():
+            (folder / filename).unlink(missing_ok=True)
+        return None, None, error
+    return written, report, None
 
 
 def quantize_dynamic_int8(folder, parts, evaluate, progress=lambda message: None):

@@ -26,7 +26,7 @@ from kzoo.runtime import decoding
 
 FLOAT_TOLERANCE = 1e-4
 METRIC_TOLERANCE = 1.0  # Points of the task metric (percent).
-QUANTIZED_VARIANTS = ("tflite_fp16", "tflite_dynamic_int8", "tflite_int8", "onnx_dynamic_int8")
+QUANTIZED_VARIANTS = ("tflite_fp16", "tflite_dynamic_int8", "tflite_int8", "onnx_dynamic_int8", "onnx_int4")
 
 
 class ParityError(ValueError):

@@ -126,7 +126,8 @@ def _export(args):
 
     try:
         # The options are checked before the run folder or the model is read: a typo fails at once.
-        options = ExportOptions(formats=args.formats, quantize=args.quantize, onnx_quantize=args.onnx_quantize,
+        onnx_quantize = () if args.onnx_quantize is None else (args.onnx_quantize or ["dynamic_int8"])
+        options = ExportOptions(formats=args.formats, quantize=args.quantize, onnx_quantize=onnx_quantize,
                                 skip_failing=args.skip_failing, allow_select_ops=args.allow_select_ops)
         rows = export_run(args.run_dir, options, out=args.out, task=args.task, data=args.data)
     except ValueError as error:
@@ -236,7 +237,9 @@ def build_parser():
     exporting.add_argument("--out", help="bundle folder (default saved_models/RUN_NAME)")
     exporting.add_argument("--formats", nargs="+", default=["savedmodel", "tflite", "onnx"])
     exporting.add_argument("--quantize", nargs="+", default=["fp32", "fp16", "dynamic_int8", "int8"])
-    exporting.add_argument("--onnx-quantize", action="store_true", help="also write ONNX Runtime dynamic-int8 files")
+    exporting.add_argument("--onnx-quantize", nargs="*", metavar="VARIANT",
+                           help="also write these ONNX Runtime variants: dynamic_int8 (the default when none is "
+                                "named), int4 (weight-only, blockwise)")
     exporting.add_argument("--skip-failing", action="store_true", help="leave out variants that fail parity")
     exporting.add_argument("--allow-select-ops", action="store_true", help="allow Select TF ops in TFLite")
     exporting.add_argument("--task", help="check parity on this bundled task instead of the run's")

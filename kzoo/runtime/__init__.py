@@ -50,7 +50,7 @@ def load(bundle, backend="onnx", threads=None, optimization="all", variant=None,
         optimization: str. ONNX Runtime graph optimisation level: "disable",
             "basic", "extended" or "all". Defaults to "all".
         variant: str or None. Which export to run ("fp32" by default; ONNX also
-            "dynamic_int8"; TFLite also "fp16", "dynamic_int8", "int8").
+            "dynamic_int8", "int4"; TFLite also "fp16", "dynamic_int8", "int8").
         batch_size: int. Rows per backend call. Defaults to 32.
 
     Example:

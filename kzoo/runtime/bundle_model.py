@@ -65,7 +65,7 @@ from kzoo.runtime.manifest import MANIFEST_FILE, find_export, read_manifest, ver
 from kzoo.runtime.packing import pack_batch
 from kzoo.runtime.validation import check_choice, check_positive_int, check_texts
 
-VARIANTS = {"onnx": ("fp32", "dynamic_int8"), "tflite": ("fp32", "fp16", "dynamic_int8", "int8")}
+VARIANTS = {"onnx": ("fp32", "dynamic_int8", "int4"), "tflite": ("fp32", "fp16", "dynamic_int8", "int8")}
 # The method each task kind offers.
 TASK_METHODS = {
     "translation": "translate",
@@ -118,8 +118,8 @@ class BundleModel:
     Args:
         path: str or path. The bundle folder (holding `manifest.json`).
         backend: str. `"onnx"` (ONNX Runtime) or `"tflite"` (LiteRT). Defaults to "onnx".
-        variant: str or None. The exported variant to run: for ONNX `"fp32"` or
-            `"dynamic_int8"`; for TFLite `"fp32"`, `"fp16"`, `"dynamic_int8"` or
+        variant: str or None. The exported variant to run: for ONNX `"fp32"`,
+            `"dynamic_int8"` or `"int4"` (weight-only, MatMulNBits); for TFLite `"fp32"`, `"fp16"`, `"dynamic_int8"` or
             `"int8"`. Defaults to "fp32".
         threads: int or None. Intra-op threads of the backend (None: its default).
         optimization: str. ONNX Runtime graph optimisation level: "disable",

@@ -45,7 +45,7 @@ def add_serve_arguments(parser):
                         help=f"address to bind (default {DEFAULT_HOST}; anything else exposes the server beyond this machine)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--backend", choices=("onnx", "tflite"), default="onnx", help="runtime (default onnx)")
-    parser.add_argument("--variant", default=None, help="exported variant: fp32 (default), dynamic_int8; tflite also fp16, int8")
+    parser.add_argument("--variant", default=None, help="exported variant: fp32 (default), dynamic_int8; onnx also int4; tflite also fp16, int8")
     parser.add_argument("--threads", type=_positive, default=1,
                         help="intra-op threads per inference call (default 1: requests run in parallel instead)")
     parser.add_argument("--optimization", choices=("disable", "basic", "extended", "all"), default="all",

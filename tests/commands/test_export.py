@@ -29,7 +29,7 @@ def classifier_run(tmp_path_factory):
 def exported(classifier_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("bundles") / "language_id"
     result = kzoo("export", classifier_run, "--out", out, "--formats", "tflite", "onnx", "--quantize", "fp32", "int8",
-                  "--onnx-quantize")
+                  "--onnx-quantize", "dynamic_int8", "int4")
     return result, out
 
 
@@ -41,7 +41,7 @@ def test_export_prints_one_row_per_variant_and_writes_a_verified_bundle(exported
     assert "format" in table and "max diff" in table and "latency" in table
     manifest = json.loads((out / "manifest.json").read_text())
     variants = manifest["parity"]["variants"]
-    assert set(variants) == {"tflite_fp32", "tflite_int8", "onnx", "onnx_dynamic_int8"}
+    assert set(variants) == {"tflite_fp32", "tflite_int8", "onnx", "onnx_dynamic_int8", "onnx_int4"}
     for name, report in variants.items():
         assert name in table
         assert report["metric_name"] == "accuracy"
@@ -65,13 +65,33 @@ def test_the_exported_bundle_classifies_like_the_keras_run(exported, classifier_
     texts = [text for text, _ in task.test[: len(keras_labels)]]
     for backend in ("onnx", "tflite"):
         assert [row["label"] for row in load(out, backend=backend).classify(texts)] == keras_labels, backend
+    int4 = [row["label"] for row in load(out, backend="onnx", variant="int4").classify(texts)]
+    assert np.mean(np.array(int4) == np.array(keras_labels)) >= 0.9  # Weight-only int4: within the metric gate.
+
+
+@pytest.mark.slow
+def test_int4_keeps_every_constant_matmul_weight_in_four_bits(exported):
+    import onnx
+
+    _, out = exported
+    manifest = json.loads((out / "manifest.json").read_text())
+    report = manifest["parity"]["variants"]["onnx_int4"]
+    assert manifest["exports"]["onnx_int4"]["precision"] == "int4" and report["block_size"] == 32
+    (int4_file,) = manifest["exports"]["onnx_int4"]["parts"].values()
+    graph = onnx.load(str(out / int4_file)).graph
+    constants = {initializer.name for initializer in graph.initializer}
+    assert report["matmul_nbits"] == sum(node.op_type == "MatMulNBits" for node in graph.node) > 0
+    assert not [node.name for node in graph.node if node.op_type == "MatMul" and node.input[1] in constants]
 
 
 @pytest.mark.parametrize(
     "arguments, match",
     [
         (["--formats", "pdf"], "expected some of savedmodel, tflite, onnx"),
-        (["--quantize", "int4"], "expected some of fp32, fp16, dynamic_int8, int8"),
+        (["--quantize", "int2"], "expected some of fp32, fp16, dynamic_int8, int8"),
+        (["--quantize", "int4"], "int4 is written for ONNX only"),
+        (["--onnx-quantize", "int2"], "expected some of dynamic_int8, int4"),
+        (["--formats", "tflite", "--onnx-quantize"], "ONNX quantization needs the onnx format"),
     ],
 )
 def test_bad_options_fail_with_one_sentence_and_write_nothing(classifier_run, tmp_path, arguments, match):
