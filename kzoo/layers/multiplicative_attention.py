@@ -22,8 +22,12 @@ class MultiplicativeAttention(keras.layers.Layer):
     once per source sentence, as `AdditiveAttention` does), softmaxes in float32
     and records its weights for `kzoo.models.attention_weights`.
 
+    `scale=True` divides the scores by `sqrt(D_q)`, as scaled dot-product
+    attention does; Luong et al. do not, and neither does the default.
+
     Args:
         score: `"dot"` or `"general"`.
+        scale: bool. Divide the scores by `sqrt(D_q)`. Defaults to False (the paper).
         kernel_initializer: `W_a`'s initializer. Defaults to "glorot_uniform".
 
     Call arguments:
@@ -46,9 +50,10 @@ class MultiplicativeAttention(keras.layers.Layer):
         - [Luong et al., 2015](https://arxiv.org/abs/1508.04025)
     """
 
-    def __init__(self, score, kernel_initializer="glorot_uniform", **kwargs):
+    def __init__(self, score, scale=False, kernel_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
         self.score = check_choice("score", score, SCORES)
+        self.scale = bool(scale)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.supports_masking = True
 
@@ -77,7 +82,8 @@ class MultiplicativeAttention(keras.layers.Layer):
 
     def scores(self, query, projected_keys):
         """float32 scores `[B, T, S]` before masking and softmax."""
-        return ops.cast(ops.matmul(query, ops.swapaxes(projected_keys, 1, 2)), "float32")
+        scores = ops.cast(ops.matmul(query, ops.swapaxes(projected_keys, 1, 2)), "float32")
+        return scores / float(query.shape[-1]) ** 0.5 if self.scale else scores
 
     def attend(self, query, keys, keys_mask=None, projected_keys=None):
         """(context, weights) without recording them: for callers that run this inside a loop and record once."""
@@ -99,6 +105,6 @@ class MultiplicativeAttention(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {"score": self.score, "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+            {"score": self.score, "scale": self.scale, "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
         )
         return config
