@@ -230,7 +230,10 @@ def test_an_interrupted_export_leaves_nothing_behind(tmp_path, monkeypatch):
     "kwargs, match",
     [
         (dict(formats=("coreml",)), "expected some of savedmodel, tflite, onnx. Received: formats=coreml"),
-        (dict(quantize=("int4",)), "Received: quantize=int4"),
+        (dict(quantize=("int2",)), "Received: quantize=int2"),
+        (dict(quantize=("int4",)), "int4 is written for ONNX only"),
+        (dict(onnx_quantize=("int2",)), "expected some of dynamic_int8, int4. Received: onnx_quantize=int2"),
+        (dict(formats=("tflite",), onnx_quantize=True), "ONNX quantization needs the onnx format"),
     ],
 )
 def test_bad_options_fail_with_one_sentence(tmp_path, kwargs, match):
