@@ -161,7 +161,9 @@ def _import(args):
         print(f"  decodes by default with {imported.decoding}")
     if imported.preprocessing:
         print(f"  expects images as {imported.preprocessing}")
-    print(f"Next: kzoo evaluate {run_dir} --data FILE   |   kzoo export {run_dir}   |   "
+    # A run imported with its own task or data evaluates on it; otherwise evaluate needs one.
+    evaluate_on = "" if args.task or args.data else " --data FILE"
+    print(f"Next: kzoo evaluate {run_dir}{evaluate_on}   |   kzoo export {run_dir}   |   "
           f"kzoo train --init-from {run_dir} --task TASK")
     return 0
 

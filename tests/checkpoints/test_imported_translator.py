@@ -4,6 +4,8 @@ The committed fixture translates English numbers into German; 200 numbers it was
 not trained on (num2words, seeded) check that quantized files decode as fp32 does.
 """
 
+import contextlib
+import io
 import json
 import random
 
@@ -27,7 +29,11 @@ def pairs(tmp_path_factory):
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, pairs):
     run_dir = tmp_path_factory.mktemp("runs") / "marian"
-    assert main(["import", str(FIXTURES / "marian_shared"), "--run-dir", str(run_dir), "--data", str(pairs)]) == 0
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        assert main(["import", str(FIXTURES / "marian_shared"), "--run-dir", str(run_dir), "--data", str(pairs)]) == 0
+    # Imported with its data: the hint names evaluate as it will work, without asking for a file.
+    assert f"Next: kzoo evaluate {run_dir}   |" in output.getvalue()
     return run_dir
 
 
