@@ -27,6 +27,7 @@ from kzoo.layers.multi_head_attention import MultiHeadAttention
 from kzoo.layers.multiplicative_attention import MultiplicativeAttention
 from kzoo.layers.output_bias import OutputBias
 from kzoo.layers.patch_embedding import PatchEmbedding
+from kzoo.layers.single_head_attention import SingleHeadAttention
 from kzoo.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
 from kzoo.layers.transformer_decoder_block import TransformerDecoderBlock
 from kzoo.layers.transformer_encoder_block import TransformerEncoderBlock
@@ -43,6 +44,7 @@ __all__ = [
     "PositionEmbedding",
     "ReversibleEmbedding",
     "RotaryEmbedding",
+    "SingleHeadAttention",
     "SinusoidalPositionEncoding",
     "TransformerDecoderBlock",
     "TransformerEncoderBlock",

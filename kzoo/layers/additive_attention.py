@@ -3,13 +3,13 @@
 import keras
 from keras import ops
 
-from kzoo.layers import attention_recording
-from kzoo.layers.utils import attend, clone_initializer
+from kzoo.layers.single_head_attention import SingleHeadAttention
+from kzoo.layers.utils import clone_initializer
 from kzoo.runtime.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
-class AdditiveAttention(keras.layers.Layer):
+class AdditiveAttention(SingleHeadAttention):
     """`score(q, k) = v^T tanh(W_q q + W_k k)`, softmax over keys, weighted sum of values.
 
     Implements the alignment model of Bahdanau et al. (2015). Unlike
@@ -77,23 +77,6 @@ class AdditiveAttention(keras.layers.Layer):
         projected_query = self.query_dense(query)  # [B, T, U]
         hidden = ops.tanh(ops.expand_dims(projected_query, 2) + ops.expand_dims(projected_keys, 1))  # [B, T, S, U]
         return ops.cast(ops.squeeze(self.score_dense(hidden), -1), "float32")
-
-    def attend(self, query, keys, keys_mask=None, projected_keys=None):
-        """(context, weights) without recording them: for callers that run this inside a loop and record once."""
-        return attend(self, query, keys, keys_mask, projected_keys)
-
-    def call(self, query, keys, keys_mask=None, projected_keys=None, return_attention_scores=False):
-        if keys_mask is None:
-            keys_mask = getattr(keys, "_keras_mask", None)
-        context, weights = self.attend(query, keys, keys_mask, projected_keys)
-        attention_recording.record(self, weights)
-        return (context, weights) if return_attention_scores else context
-
-    def compute_output_spec(self, query, keys, keys_mask=None, projected_keys=None, return_attention_scores=False):
-        context = keras.KerasTensor(query.shape[:-1] + (keys.shape[-1],), dtype=self.compute_dtype)
-        if return_attention_scores:
-            return context, keras.KerasTensor(query.shape[:-1] + (keys.shape[1],), dtype=self.compute_dtype)
-        return context
 
     def get_config(self):
         config = super().get_config()

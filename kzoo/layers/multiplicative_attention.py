@@ -3,15 +3,15 @@
 import keras
 from keras import ops
 
-from kzoo.layers import attention_recording
-from kzoo.layers.utils import attend, clone_initializer
+from kzoo.layers.single_head_attention import SingleHeadAttention
+from kzoo.layers.utils import clone_initializer
 from kzoo.runtime.validation import check_choice
 
 SCORES = ("dot", "general")
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
-class MultiplicativeAttention(keras.layers.Layer):
+class MultiplicativeAttention(SingleHeadAttention):
     """`score(q, k) = q . k` (dot) or `q . (W_a k)` (general), softmax over keys, weighted sum of values.
 
     The two multiplicative scores of Luong et al. (2015), Section 3.1. `dot` has
@@ -84,23 +84,6 @@ class MultiplicativeAttention(keras.layers.Layer):
         """float32 scores `[B, T, S]` before masking and softmax."""
         scores = ops.cast(ops.matmul(query, ops.swapaxes(projected_keys, 1, 2)), "float32")
         return scores / float(query.shape[-1]) ** 0.5 if self.scale else scores
-
-    def attend(self, query, keys, keys_mask=None, projected_keys=None):
-        """(context, weights) without recording them: for callers that run this inside a loop and record once."""
-        return attend(self, query, keys, keys_mask, projected_keys)
-
-    def call(self, query, keys, keys_mask=None, projected_keys=None, return_attention_scores=False):
-        if keys_mask is None:
-            keys_mask = getattr(keys, "_keras_mask", None)
-        context, weights = self.attend(query, keys, keys_mask, projected_keys)
-        attention_recording.record(self, weights)
-        return (context, weights) if return_attention_scores else context
-
-    def compute_output_spec(self, query, keys, keys_mask=None, projected_keys=None, return_attention_scores=False):
-        context = keras.KerasTensor(query.shape[:-1] + (keys.shape[-1],), dtype=self.compute_dtype)
-        if return_attention_scores:
-            return context, keras.KerasTensor(query.shape[:-1] + (keys.shape[1],), dtype=self.compute_dtype)
-        return context
 
     def get_config(self):
         config = super().get_config()

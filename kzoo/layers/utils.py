@@ -110,18 +110,3 @@ def mask_scores(scores, mask):
     # A select, not `scores * mask + floor * (1 - mask)`: an overflowed score (inf) times 0 is NaN.
     return keras.ops.where(keras.ops.greater(mask, 0.5), scores, floor)
 
-
-def attend(layer, query, keys, keys_mask=None, projected_keys=None):
-    """Context and weights of a single-head attention layer: `layer.scores` masked, softmaxed in float32, applied.
-
-    The shared path of `AdditiveAttention` and `MultiplicativeAttention`, which differ
-    only in `layer.scores(query, projected_keys)` and `layer.project_keys(keys)`.
-    Returns context `[B, T, D_k]` and weights `[B, T, S]` in the layer's compute dtype.
-    """
-    if projected_keys is None:
-        projected_keys = layer.project_keys(keys)
-    scores = layer.scores(query, projected_keys)  # float32 [B, T, S]
-    if keys_mask is not None:
-        scores = mask_scores(scores, keras.ops.expand_dims(keras.ops.cast(keys_mask, "float32"), 1))
-    weights = keras.ops.cast(keras.ops.softmax(scores, axis=-1), layer.compute_dtype)
-    return keras.ops.matmul(weights, keras.ops.cast(keys, layer.compute_dtype)), weights
