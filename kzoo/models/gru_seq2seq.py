@@ -131,7 +131,6 @@ class GRUSeq2Seq(keras.Model):
         self.attention_dim = attention_dim
         self.dropout = dropout
         self.max_sequence_length = max_sequence_length
-        self.attention_wiring = attention
         for name, layer in self._layers_built.items():
             setattr(self, name, layer)
 
