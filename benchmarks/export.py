@@ -280,7 +280,8 @@ def translator_items(out, manifest, model, source, new_tokens, threads):
         generate[name] = lambda backend=backend: decoding.generate(backend, layout, source, new_tokens, max_length, options)
     # One decode_step mid-sequence, on the state the ONNX encoder gives (same for every runtime).
     state = decoding.start_state(backends["onnx"], layout, source, 1)
-    feeds = dict(state, token_ids=np.full((1, 1), start, "int32"), index=np.array(new_tokens // 2, "int32"))
+    feeds = dict(state, token_ids=np.full((1, 1), start, "int32"), positions=np.full(1, new_tokens // 2, "int32"),
+                 beam_parents=np.zeros(1, "int32"))
     step = {"savedmodel": _savedmodel_call(loaded, "decode_step", feeds, "logits")}
     for name, backend in backends.items():
         step[name] = lambda backend=backend: backend.run("decode_step", feeds)["logits"]

@@ -11,9 +11,12 @@ keras-hub task, say) exports its forward pass alone.
   the model's own output names for a generic Keras model).
 - `encode` (encoder-decoders): source ids and mask -> the decoding-state entries
   whose source is "encode".
-- `decode_step` (generative models): `token_ids` `[B, T]`, `index` (scalar int32,
-  the position of the first token) and the state -> `logits` `[B, T, V]` and the
-  updated state entries, named `next_<entry>`.
+- `decode_step` (generative models): `token_ids` `[B, T]`, `positions` (`[B]`
+  int32, the position of each row's first token), `beam_parents` (`[B]` int32, the
+  row of the incoming state each row continues; left out of a fixed-batch graph)
+  and the state -> `logits` `[B, T, V]` and the updated state entries, named
+  `next_<entry>`. The updated entries are gathered by `beam_parents` inside the
+  graph, so a beam search never copies the cache through numpy to reorder it.
 
 Example:
 ```python
@@ -87,16 +90,20 @@ def export_graphs(model, description, batch_size=None):
         for name, entry in description.state.items()
     ]
     token_spec = tf.TensorSpec([batch_size, description.step_tokens], tf.int32, name="token_ids")
-    index_spec = tf.TensorSpec([], tf.int32, name="index")
+    row_specs = [tf.TensorSpec([batch_size], tf.int32, name=name) for name in description.step_inputs(batch_size)]
     names = list(description.state)
 
-    def decode_step(token_ids, index, *state_values):
-        logits, new_state = model.decode_step(token_ids, dict(zip(names, state_values)), index)
+    def decode_step(token_ids, *values):
+        rows = dict(zip(description.step_inputs(batch_size), values))
+        state = dict(zip(names, values[len(rows) :]))
+        if "beam_parents" in rows:
+            state.update({name: tf.gather(state[name], rows["beam_parents"]) for name in description.updated})
+        logits, new_state = model.decode_step(token_ids, state, rows["positions"])
         outputs = {"logits": tf.cast(logits, tf.float32)}
         outputs.update({f"next_{name}": tf.cast(new_state[name], tf.float32) for name in description.updated})
         return outputs
 
-    graphs["decode_step"] = Graph(decode_step, [token_spec, index_spec] + state_specs)
+    graphs["decode_step"] = Graph(decode_step, [token_spec] + row_specs + state_specs)
     if description.encoder:
         source_specs = [tf.TensorSpec([batch_size, None], tf.int32, name=name) for name in description.source_inputs]
 

@@ -170,8 +170,8 @@ class KerasReference:
         expected, actual = [], []
         for feeds in self.decode_feeds():
             state = {name: feeds[name] for name in self.layout["state"]}
-            logits, _ = decoding.step(backend, self.layout, feeds["token_ids"], state, int(feeds["index"]))
-            keras_logits, _ = self.model.decode_step(feeds["token_ids"], state, int(feeds["index"]))
+            logits, _ = decoding.step(backend, self.layout, feeds["token_ids"], state, feeds["positions"])
+            keras_logits, _ = self.model.decode_step(feeds["token_ids"], state, int(feeds["positions"][0]))
             expected.append(np.asarray(keras_logits))
             actual.append(logits)
         return compare_outputs(variant, {"logits": np.concatenate(expected, 1)}, {"logits": np.concatenate(actual, 1)})
@@ -193,7 +193,9 @@ class KerasReference:
         feeds = []
         for index in range(min(path.shape[1] - 1, self.description.max_length - 1)):
             step_tokens = path[:, index : index + 1].astype("int32")
-            feeds.append(dict(state, token_ids=step_tokens, index=np.array(index, "int32")))
+            rows = len(step_tokens)
+            feeds.append(dict(state, token_ids=step_tokens, positions=np.full(rows, index, "int32"),
+                              beam_parents=np.arange(rows, dtype="int32")))
             _, new_state = self.model.decode_step(step_tokens, state, index)
             state = {k: np.asarray(v) for k, v in new_state.items()}
         self._feeds = feeds

@@ -169,7 +169,7 @@ def representative_dataset(reference, graphs, static_batch):
         for name, graph in graphs.items():
             if name == "decode_step":
                 for feeds in reference.decode_feeds():
-                    yield from ((name, sample) for sample in samples(feeds, graph, static_batch, skip=("index",)))
+                    yield from ((name, sample) for sample in samples(feeds, graph, static_batch))
             elif name == "encode":
                 yield from ((name, sample) for sample in samples(reference.source, graph, static_batch))
             else:  # The forward pass calibrates row by row, on the inputs of Keras's own greedy path.

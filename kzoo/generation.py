@@ -189,10 +189,12 @@ def _beam_search(next_function, prompt, forced, lengths, state, start, options):
         if options.renormalize_logits:
             step = ops.log_softmax(step)
         step = ops.reshape(step, (batch, beams, vocabulary))
-        # Forced prompt positions: the prompt token costs nothing, anything else is impossible.
+        # Forced prompt positions: the prompt token costs nothing, anything else is impossible. A row
+        # past its budget (a shorter prompt in a ragged batch) is forced too, to the buffer's pad.
         prompt_token = ops.one_hot(prompt[:, index], vocabulary)  # [B, V]
         forced_step = ops.expand_dims((1.0 - prompt_token) * negative_infinity, 1)
-        is_forced = ops.reshape(forced[:, index], (batch, 1, 1))
+        spent = generated > max_new_tokens  # [B, 1]
+        is_forced = ops.reshape(ops.logical_or(forced[:, index : index + 1], spent), (batch, 1, 1))
         step = ops.where(is_forced, forced_step, step)
         scores = ops.reshape(ops.expand_dims(log_probs, -1) + step, (batch, beams * vocabulary))
         top_scores, top_indices = ops.top_k(scores, k=2 * beams)
@@ -200,7 +202,7 @@ def _beam_search(next_function, prompt, forced, lengths, state, start, options):
         candidates = gather(sequences, origin)  # [B, 2K, L]
         position = ops.one_hot(index, total, dtype="int32")  # [L]
         candidates = candidates * (1 - position) + ops.expand_dims(token, -1) * position
-        ends = ops.logical_and(ops.equal(token, end), ops.logical_not(forced[:, index : index + 1]))
+        ends = ops.logical_and(ops.equal(token, end), ops.logical_not(ops.logical_or(forced[:, index : index + 1], spent)))
         stops = ops.logical_or(ends, generated >= max_new_tokens) if average else ends
         # Unfinished: the K best candidates that did not just stop.
         if average:
@@ -245,8 +247,7 @@ def _beam_search(next_function, prompt, forced, lengths, state, start, options):
     _, _, sequences, log_probs, finished, finished_scores, _, _, _ = tf.while_loop(condition, body, loop_vars)
     if average:
         return finished[:, 0]  # Sorted: the best finished hypothesis first.
-    generated = total - ops.expand_dims(lengths, 1)
-    alive_scores = log_probs / _length_penalty(generated, alpha)
+    alive_scores = log_probs / _length_penalty(max_new_tokens, alpha)
     all_scores = ops.concatenate([finished_scores, alive_scores], axis=1)
     best = ops.argmax(all_scores, axis=1)
     everything = ops.concatenate([finished, sequences], axis=1)

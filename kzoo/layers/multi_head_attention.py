@@ -41,7 +41,9 @@ class MultiHeadAttention(keras.layers.Layer):
     values; heads before positions so attention reads it without a transpose).
     Self-attention writes the new keys and values at `cache_index` and attends over
     positions `< cache_index + T` (and, with `use_causal_mask`, over positions
-    `<= cache_index + t` for query row `t`). Cross-attention reads a cache computed
+    `<= cache_index + t` for query row `t`). `cache_index` is one position for the
+    whole batch (a scalar) or one per row (`[B]`): rows at different lengths
+    decode in one call, each writing and attending up to its own position. Cross-attention reads a cache computed
     once by `compute_key_value_cache(value)` and never writes it.
 
     Args:
@@ -220,8 +222,7 @@ class MultiHeadAttention(keras.layers.Layer):
             )
             if self.rotary_max_wavelength is not None:
                 start = 0 if cache_index is None else cache_index
-                query_heads = self.rotary_embedding(query_heads, start_index=start)
-                key = self.rotary_embedding(key, start_index=start)
+                query_heads, key = self._rotate(query_heads, start), self._rotate(key, start)
             if cache is not None:
                 cache = self._write_cache(cache, key, value_heads, cache_index)
                 key, value_heads = cache[:, 0], cache[:, 1]
@@ -243,22 +244,41 @@ class MultiHeadAttention(keras.layers.Layer):
             outputs.append(probabilities)
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
-    def _write_cache(self, cache, key, value, cache_index):
-        """Write `key`, `value` `[B, H, T, K]` into `cache` `[B, 2, H, S, K]` at `cache_index`.
+    def _rotate(self, heads, start_index):
+        """`heads` `[B, H, T, K]` rotated for positions `start_index..` (a scalar, or `[B]`: a position per row).
 
-        A one-hot placement matrix `[S, T]` moves row t to position cache_index + t:
-        one MatMul instead of a dynamic-update-slice, so TFLite builtins and ONNX
-        both run it.
+        keras-hub's `RotaryEmbedding` turns `[B, T]` positions into angles with an
+        Einsum that TFLite's builtins lack when B is dynamic, so a per-row start
+        folds the batch into the sequence axis: `[1, H, B T, K]` at positions `[1, B T]`.
+        """
+        if len(getattr(start_index, "shape", ())) != 1:
+            return self.rotary_embedding(heads, start_index=start_index)
+        shape = ops.shape(heads)
+        folded = ops.reshape(ops.transpose(heads, (1, 0, 2, 3)), (1, shape[1], -1, shape[3]))  # [1, H, B T, K]
+        positions = ops.expand_dims(ops.cast(start_index, "int32"), 1) + ops.expand_dims(ops.arange(shape[2], dtype="int32"), 0)
+        rotated = self.rotary_embedding(folded, positions=ops.reshape(positions, (1, -1)))
+        return ops.transpose(ops.reshape(rotated, (shape[1], shape[0], shape[2], shape[3])), (1, 0, 2, 3))
+
+    def _write_cache(self, cache, key, value, cache_index):
+        """Write `key`, `value` `[B, H, T, K]` into `cache` `[B, 2, H, S, K]` at `cache_index` (scalar or `[B]`).
+
+        A one-hot placement matrix `[B or 1, S, T]` moves row t to position
+        cache_index + t: one MatMul instead of a dynamic-update-slice (or a scatter,
+        for a position per row), so TFLite builtins and ONNX both run it.
         """
         cache_length = ops.shape(cache)[3]
         new_length = ops.shape(key)[2]
-        positions = ops.arange(cache_length, dtype="int32")  # [S]
-        targets = ops.cast(cache_index, "int32") + ops.arange(new_length, dtype="int32")  # [T]
-        placement = ops.cast(ops.equal(ops.expand_dims(positions, 1), ops.expand_dims(targets, 0)), cache.dtype)  # [S, T]
-        keep = 1.0 - ops.sum(placement, axis=1)  # [S]
+        positions = ops.reshape(ops.arange(cache_length, dtype="int32"), (1, -1, 1))  # [1, S, 1]
+        targets = ops.reshape(ops.cast(cache_index, "int32"), (-1, 1, 1)) + ops.reshape(
+            ops.arange(new_length, dtype="int32"), (1, 1, -1)
+        )  # [B or 1, 1, T]
+        placement = ops.cast(ops.equal(positions, targets), cache.dtype)  # [B or 1, S, T]
+        keep = 1.0 - ops.sum(placement, axis=2)  # [B or 1, S]
         new = ops.stack([key, value], axis=1)  # [B, 2, H, T, K]
+        placement = ops.expand_dims(ops.expand_dims(placement, 1), 1)  # [B or 1, 1, 1, S, T]
         placed = ops.matmul(placement, ops.cast(new, cache.dtype))  # [B, 2, H, S, K]
-        return cache * ops.expand_dims(keep, 1) + placed
+        keep = ops.expand_dims(ops.expand_dims(ops.expand_dims(keep, 1), 1), 4)  # [B or 1, 1, 1, S, 1]
+        return cache * keep + placed
 
     def _combined_mask(
         self, query_length, key_length, query_mask, value_mask, attention_mask, use_causal_mask, cache_index
@@ -280,14 +300,14 @@ class MultiHeadAttention(keras.layers.Layer):
         if attention_mask is not None:
             mask = combine(mask, ops.cast(attention_mask, "float32"))  # [B, T, S]
         if cache_index is not None or use_causal_mask:
-            start = 0 if cache_index is None else ops.cast(cache_index, "int32")
-            rows = ops.expand_dims(start + ops.arange(query_length, dtype="int32"), 1)  # [T, 1]
-            columns = ops.expand_dims(ops.arange(key_length, dtype="int32"), 0)  # [1, S]
+            start = ops.reshape(ops.cast(0 if cache_index is None else cache_index, "int32"), (-1, 1, 1))  # [B or 1, 1, 1]
+            rows = start + ops.reshape(ops.arange(query_length, dtype="int32"), (1, -1, 1))  # [B or 1, T, 1]
+            columns = ops.reshape(ops.arange(key_length, dtype="int32"), (1, 1, -1))  # [1, 1, S]
             if use_causal_mask:
                 visible = ops.less_equal(columns, rows)
             else:  # A cache without causality still hides the slots not written yet.
                 visible = ops.less(columns, start + query_length)
-            mask = combine(mask, ops.expand_dims(ops.cast(visible, "float32"), 0))  # [1, T, S]
+            mask = combine(mask, ops.cast(visible, "float32"))  # [B or 1, T or 1, S]
         return mask
 
     def _attend(self, query, key, value, mask, training):

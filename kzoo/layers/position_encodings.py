@@ -16,6 +16,7 @@ x = tokens + layer(tokens)
 """
 
 import keras
+from keras import ops
 
 from kzoo.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
 from kzoo.runtime.validation import check_choice
@@ -44,3 +45,21 @@ def additive_position_layer(position_encoding, max_sequence_length, dtype, name,
 def rotary_max_wavelength(position_encoding):
     """The attention layers' `rotary_max_wavelength` for `position_encoding`: an int for "rotary", else None."""
     return ROTARY_MAX_WAVELENGTH if position_encoding == "rotary" else None
+
+
+def encode_positions(layer, inputs, start_index, sequence_axis=1):
+    """`layer(inputs)` for the positions `start_index, start_index + 1, ...` along `sequence_axis`.
+
+    `start_index` is an int or scalar (one position for the whole batch) or a `[B]`
+    tensor (a position per row, as a decode step over rows at different lengths
+    passes it); a per-row start goes to the layer as `positions` `[B, T]`, which
+    keras-hub's `PositionEmbedding` and `RotaryEmbedding` and kzoo's
+    `SinusoidalPositionEncoding` all take.
+
+    Example: `encode_positions(position_embedding, x, start_index=np.array([3, 7]))`.
+    """
+    if len(getattr(start_index, "shape", ())) != 1:
+        return layer(inputs, start_index=start_index)
+    length = ops.shape(inputs)[sequence_axis]
+    positions = ops.expand_dims(ops.cast(start_index, "int32"), 1) + ops.expand_dims(ops.arange(length, dtype="int32"), 0)
+    return layer(inputs, positions=positions)

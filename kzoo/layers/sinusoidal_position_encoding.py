@@ -34,6 +34,9 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
         inputs: `[B, T, D]`; only its shape is used.
         start_index: int, scalar tensor or `[B]` tensor. The position of the first
             token, so a cached decoder can encode token `t` alone. Defaults to 0.
+        positions: `[B, T]` or `[T]` int tensor or None. Each token's position,
+            which wins over `start_index` (keras-hub's position layers take the
+            same argument).
 
     Example:
     ```python
@@ -55,14 +58,14 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
         self.supports_masking = True
         self.built = True
 
-    def call(self, inputs, start_index=0):
+    def call(self, inputs, start_index=0, positions=None):
         """[B, T, D] -> encodings [B, T, D] in the compute dtype."""
         shape = ops.shape(inputs)
         length, width = shape[1], shape[2]
-        start = ops.cast(start_index, "float32")
-        positions = ops.arange(length, dtype="float32")  # [T]
-        positions = ops.expand_dims(start, -1) + positions if len(start.shape) == 1 else start + positions
-        positions = ops.reshape(positions, (-1, length, 1))  # [1 or B, T, 1]
+        if positions is None:
+            start = ops.reshape(ops.cast(start_index, "float32"), (-1, 1))  # [1 or B, 1]
+            positions = start + ops.expand_dims(ops.arange(length, dtype="float32"), 0)
+        positions = ops.reshape(ops.cast(positions, "float32"), (-1, length, 1))  # [1 or B, T, 1]
         index = ops.arange(width)
         if self.layout == "interleaved":
             is_cosine = ops.cast(index % 2, "float32")  # [D]: 0, 1, 0, 1, ...

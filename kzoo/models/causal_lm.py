@@ -61,7 +61,7 @@ class CausalLM(keras.Model):
         return {"cache": ops.zeros(self.backbone.cache_shape(batch_size, max_length), dtype=dtype)}
 
     def decode_step(self, token_ids, state, index):
-        """token_ids [B, T] at positions index.. -> logits [B, T, V] (float32), new state."""
+        """token_ids [B, T] at positions index.. (a scalar, or [B]: a position per row) -> logits [B, T, V] (float32), new state."""
         hidden, cache = self.backbone.forward_with_cache(token_ids, state["cache"], index)
         logits = ops.cast(self.backbone.token_embedding(hidden, reverse=True), "float32")
         return logits, {"cache": cache}

@@ -4,7 +4,12 @@ import keras
 from keras import ops
 
 from kzoo.layers import TransformerDecoderBlock
-from kzoo.layers.position_encodings import POSITION_ENCODINGS, additive_position_layer, rotary_max_wavelength
+from kzoo.layers.position_encodings import (
+    POSITION_ENCODINGS,
+    additive_position_layer,
+    encode_positions,
+    rotary_max_wavelength,
+)
 from kzoo.models.serialization import backbone_config, set_dtype_policy
 from kzoo.runtime.validation import check_choice, check_positive_int, check_rate
 
@@ -17,7 +22,7 @@ def _forward(backbone_layers, token_ids, padding_mask=None, cache=None, cache_in
     token_embedding, position_embedding, dropout, blocks, final_norm = backbone_layers
     x = token_embedding(token_ids)
     if position_embedding is not None:
-        x = x + position_embedding(x, start_index=0 if cache_index is None else cache_index)
+        x = x + encode_positions(position_embedding, x, 0 if cache_index is None else cache_index)
     x = dropout(x)
     updated = []
     for layer, block in enumerate(blocks):

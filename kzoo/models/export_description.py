@@ -12,8 +12,13 @@ The parts of every export:
 - `encode` (encoder-decoders): source ids and mask -> the decoding state computed
   once (the `state` entries whose source is "encode").
 - `decode_step` (generative models): `token_ids` `[B, T]` (T = `step_tokens` when
-  fixed), `index` (scalar int32, the position of the first token) and the state ->
-  `logits` `[B, T, V]` and `next_<entry>` for every `updated` entry.
+  fixed), `positions` (`[B]` int32, the position of each row's first token: rows
+  at different lengths step together), `beam_parents` (`[B]` int32, the row of the
+  incoming state each row continues: the `updated` entries are reordered inside
+  the graph; not in graphs of a fixed batch, which run one row at a time) and the
+  state -> `logits` `[B, T, V]` and `next_<entry>` for every `updated` entry.
+  Version 1 of this contract (bundles written before) took one scalar `index`
+  for the whole batch and no `beam_parents`; `kzoo.runtime.decoding` drives both.
 
 `state` maps each decoding-state entry to `{"shape", "dtype", "source"}`: shape
 with -1 for the batch (and any dynamic axis), and where the runtime gets it
@@ -31,6 +36,8 @@ description.decoding_layout()     # the manifest's "decoding" entry
 
 import dataclasses
 
+# The decode-step contract this exporter writes (see the module docstring).
+DECODE_STEP_CONTRACT = 2
 # ONNX keeps one file per exported part; these are the file names every bundle uses.
 ONNX_FILES = {"serving_default": "model.onnx", "encode": "encoder.onnx", "decode_step": "decoder_step.onnx"}
 SOURCE_INPUTS = ("encoder_token_ids", "encoder_padding_mask")
@@ -101,8 +108,24 @@ class ExportDescription:
         parts = [part for part in self.parts if part != "serving_default"] if self.generative else ["serving_default"]
         return {part: ONNX_FILES[part] for part in parts}
 
+    def step_inputs(self, batch_size=None):
+        """The per-row inputs of `decode_step` after `token_ids`: `positions`, and `beam_parents` unless the batch is fixed."""
+        return ("positions",) if batch_size else ("positions", "beam_parents")
+
     def decoding_layout(self):
-        """The manifest's `decoding` entry (`{"state", "updated"}`), or None for a model that does not decode."""
+        """The manifest's `decoding` entry, or None for a model that does not decode.
+
+        `{"contract", "state", "updated", "step_inputs", "prefill"}`: the decode-step
+        contract version, the state entries and those a step returns, the per-row
+        inputs of a dynamic-batch step, and whether one step takes a whole prompt
+        (`step_tokens` not fixed), so a causal LM's prompt is one call.
+        """
         if not self.generative:
             return None
-        return {"state": {name: dict(entry) for name, entry in self.state.items()}, "updated": list(self.updated)}
+        return {
+            "contract": DECODE_STEP_CONTRACT,
+            "state": {name: dict(entry) for name, entry in self.state.items()},
+            "updated": list(self.updated),
+            "step_inputs": ["token_ids", *self.step_inputs()],
+            "prefill": self.step_tokens is None,
+        }

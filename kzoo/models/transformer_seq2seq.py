@@ -7,7 +7,12 @@ from keras import ops
 
 from kzoo.generation import generate
 from kzoo.layers import OutputBias, TransformerDecoderBlock, TransformerEncoderBlock
-from kzoo.layers.position_encodings import POSITION_ENCODINGS, additive_position_layer, rotary_max_wavelength
+from kzoo.layers.position_encodings import (
+    POSITION_ENCODINGS,
+    additive_position_layer,
+    encode_positions,
+    rotary_max_wavelength,
+)
 from kzoo.layers.utils import check_activation
 from kzoo.models.export_description import ExportDescription
 from kzoo.models.serialization import backbone_config, set_dtype_policy
@@ -202,7 +207,7 @@ class TransformerSeq2Seq(keras.Model):
         if self._scale is not None:
             x = x * self._scale  # A Python float: a graph constant, not a captured tensor.
         if positions is not None:
-            x = x + positions(x, start_index=start_index)
+            x = x + encode_positions(positions, x, start_index)
         return dropout(x)
 
     def _project(self, hidden):
@@ -269,7 +274,7 @@ class TransformerSeq2Seq(keras.Model):
         return {"cache": cache, "cross_cache": cross_cache, "encoder_padding_mask": padding_mask}
 
     def decode_step(self, token_ids, state, index):
-        """token_ids [B, T] at positions index.. -> logits [B, T, V] (float32), new state."""
+        """token_ids [B, T] at positions index.. (a scalar, or [B]: a position per row) -> logits [B, T, V] (float32), new state."""
         hidden, cache = self._decode(
             token_ids,
             encoder_padding_mask=state["encoder_padding_mask"],

@@ -1,11 +1,16 @@
 """The decoding loop over an exported `decode_step`, in numpy: greedy, beam, top-k, top-p.
 
-It mirrors `kzoo.generation` (right-padded ragged prompts, forced prompt tokens, one
-scalar cache index for the batch, rows frozen after their end token) so a bundle
-decodes exactly as the Keras model does; the two share this module's options,
-prompt buffer and output trimming, so their rules cannot drift apart. The state
-entries and their origin come from the bundle manifest's decoding layout (see
-`kzoo.models.ExportDescription`).
+It decodes what `kzoo.generation` decodes (right-padded ragged prompts, rows frozen
+after their end token, the same strategies and token rules) so a bundle gives the
+Keras model's tokens; the two share this module's options, prompt buffer and output
+trimming, so their rules cannot drift apart. The loop differs where the exported
+step allows it (decode-step contract 2, see `kzoo.models.ExportDescription`): one
+prefill call reads every row's whole prompt, then every row steps at its own
+position (the Keras loop steps the batch at one position, forcing prompt tokens),
+and beam search hands each step its parent beams, so the cache is reordered inside
+the graph instead of copied through numpy. Bundles written before (one scalar
+`index`) decode each prompt length apart. The state entries and their origin come
+from the bundle manifest's decoding layout.
 
 - Greedy is the arg-max loop the export parity checks run.
 - Beam search is `kzoo.generation`'s beam search step for step: `2K` candidates
@@ -206,9 +211,34 @@ def start_state(backend, layout, inputs, batch):
     return state
 
 
-def step(backend, layout, token_ids, state, index):
-    """One `decode_step`: logits [B, T, V] and the state with its updated entries."""
-    outputs = backend.run("decode_step", dict(state, token_ids=token_ids, index=np.array(index, "int32")))
+def step(backend, layout, token_ids, state, positions, parents=None):
+    """One `decode_step` of rows at their own `positions`: logits `[B, T, V]` and the state with its updated entries.
+
+    Args:
+        token_ids: int32 `[B, T]`, the tokens at `positions[b], positions[b] + 1, ...`.
+        state: the decoding state (one row per row of the previous step's output).
+        positions: int `[B]`.
+        parents: int `[B]` or None. The state row each row continues (beam search);
+            None: its own.
+
+    A graph without `beam_parents` (a fixed-batch TFLite graph, or one written
+    before the version-2 contract) has its updated entries reordered here; a
+    version-1 graph takes one scalar `index`, so its rows must share a position.
+    """
+    names = backend.input_names("decode_step")
+    positions = np.asarray(positions, "int32")
+    feeds = dict(state, token_ids=token_ids)
+    if "beam_parents" in names:
+        feeds["beam_parents"] = np.arange(len(positions), dtype="int32") if parents is None else parents
+    elif parents is not None:
+        feeds.update({name: state[name][parents] for name in layout["updated"]})
+    if "index" in names:
+        if np.any(positions != positions[0]):
+            raise ValueError("This bundle's decode_step takes one position for the whole batch; step rows of one length.")
+        feeds["index"] = positions[0]
+    else:
+        feeds["positions"] = positions
+    outputs = backend.run("decode_step", feeds)
     updated = dict(state)
     for name in layout["updated"]:
         updated[name] = outputs[f"next_{name}"]
@@ -217,6 +247,10 @@ def step(backend, layout, token_ids, state, index):
 
 def generate(backend, layout, inputs, max_new_tokens, max_length, options=DecodingOptions()):
     """Decodes `max_new_tokens` tokens per row; returns int32 `[B, max_new_tokens]` like `kzoo.generation.generate`.
+
+    One `decode_step` call reads every row's whole prompt (the prefill); then each
+    step feeds every row's newest token at that row's own position, so ragged
+    prompts cost no extra steps.
 
     Args:
         backend: an `OnnxBackend` or `TFLiteBackend` with `decode_step` (and `encode`).
@@ -229,29 +263,39 @@ def generate(backend, layout, inputs, max_new_tokens, max_length, options=Decodi
         options: `DecodingOptions`. Defaults to greedy.
     """
     prompt = prompt_buffer(inputs, max_new_tokens, options, max_length)
-    tokens, forced = prompt.tokens, prompt.forced
-    batch, total = tokens.shape
+    lengths = prompt.lengths
+    if "index" in backend.input_names("decode_step") and np.any(lengths != lengths[0]):
+        # A version-1 step takes one position for the whole batch: decode each prompt length apart.
+        tokens = np.empty((len(lengths), max_new_tokens), "int32")
+        for length in np.unique(lengths):
+            rows = np.flatnonzero(lengths == length)
+            picked = {name: np.asarray(value)[rows] for name, value in inputs.items()}
+            tokens[rows] = generate(backend, layout, picked, max_new_tokens, max_length, options)
+        return tokens
+    batch = len(lengths)
     state = start_state(backend, layout, inputs, batch)
-    start = prompt.start
-    if start > 1:
-        _, state = step(backend, layout, tokens[:, : start - 1], state, 0)
+    logits, state = step(backend, layout, prompt.tokens[:, : lengths.max()], state, np.zeros(batch, "int32"))
+    last = logits[np.arange(batch), lengths - 1]  # [B, V]: each row's first new token.
     if options.strategy == "beam":
-        best = _beam_search(backend, layout, prompt, state, options, max_new_tokens)
-        return new_tokens(best, prompt.lengths, max_new_tokens, options)
+        return _beam_search(backend, layout, last, state, lengths, options, max_new_tokens)
     rng = np.random.default_rng(options.seed) if options.strategy != "greedy" else None
-    for index in range(start, total):
-        logits, state = step(backend, layout, tokens[:, index - 1 : index], state, index - 1)
-        scores = process_scores(logits[:, -1], options, last=index + 1 - prompt.lengths == max_new_tokens)
+    tokens = np.full((batch, max_new_tokens), options.pad_token_id, "int32")
+    ended = np.zeros(batch, bool)
+    for count in range(max_new_tokens):
+        scores = process_scores(last, options, last=np.full(batch, count + 1 == max_new_tokens))
         if options.strategy == "greedy":
             chosen = scores.argmax(-1).astype("int32")
         else:
             chosen = sample(scores, rng, top_k=options.top_k,
                             top_p=options.top_p if options.strategy == "top_p" else None, temperature=options.temperature)
-        tokens[:, index] = np.where(forced[:, index], tokens[:, index], chosen)
-        # Only positions decoded so far: the rest holds the pad id, which may be the end id (GPT-2).
-        if options.end_token_id is not None and _all_ended(tokens[:, : index + 1], forced[:, : index + 1], options.end_token_id):
+        tokens[:, count] = np.where(ended, options.pad_token_id, chosen)
+        if options.end_token_id is not None:
+            ended |= chosen == options.end_token_id
+        if ended.all() or count + 1 == max_new_tokens:
             break
-    return new_tokens(tokens, prompt.lengths, max_new_tokens, options)
+        logits, state = step(backend, layout, chosen[:, None], state, lengths + count)
+        last = logits[:, -1]
+    return tokens
 
 
 def process_scores(scores, options, last):
@@ -318,8 +362,8 @@ def _length_penalty(length, alpha, normalization="gnmt"):
     return np.power((np.float32(5.0) + np.asarray(length, "float32")) / np.float32(6.0), np.float32(alpha))
 
 
-def _beam_search(backend, layout, prompt, state, options, max_new_tokens):
-    """`kzoo.generation`'s beam search in numpy; returns the best sequence per row `[B, L]`.
+def _beam_search(backend, layout, first_logits, state, lengths, options, max_new_tokens):
+    """`kzoo.generation`'s beam search in numpy, from the prefill's logits; returns the new tokens `[B, max_new_tokens]`.
 
     Each step keeps the `2K` best continuations. Unfinished beams compete on
     log-probability; a hypothesis that emits the end token moves to a set of K
@@ -333,14 +377,14 @@ def _beam_search(backend, layout, prompt, state, options, max_new_tokens):
       worst finished one (`early_stopping` False: at its current length; "never":
       at the longest length when the penalty favours length), or once K have
       finished (`early_stopping=True`); the best finished hypothesis wins.
+    Each step hands the kept beams' parent rows to `decode_step`, which reorders
+    the cache itself when its graph takes `beam_parents`.
     """
-    buffer, forced, lengths = prompt.tokens, prompt.forced, prompt.lengths
     alpha, end_token_id, normalization = float(options.length_penalty), options.end_token_id, options.length_normalization
     average = normalization == "average"
-    batch, total = buffer.shape
-    beams = int(options.num_beams)
+    batch, beams = len(lengths), int(options.num_beams)
     rows = np.arange(batch)[:, None]
-    sequences = np.repeat(buffer, beams, axis=0).reshape(batch, beams, total)  # [B, K, L]
+    sequences = np.full((batch, beams, max_new_tokens), options.pad_token_id, "int32")  # [B, K, N]
     log_probs = np.tile(np.array([[0.0] + [_NEGATIVE_INFINITY] * (beams - 1)], "float32"), (batch, 1))  # [B, K]
     finished = np.zeros_like(sequences)
     finished_scores = np.full((batch, beams), _NEGATIVE_INFINITY, "float32")
@@ -348,35 +392,34 @@ def _beam_search(backend, layout, prompt, state, options, max_new_tokens):
     improvable = np.ones(batch, bool)  # Rows whose running beams may still beat their finished ones.
     top_k = np.arange(2 * beams) < beams  # Only these candidates may finish under "average".
     state = {name: np.repeat(value, beams, axis=0) for name, value in state.items()}  # [B * K, ...]
+    positions = np.repeat(lengths, beams).astype("int32")
+    logits = np.repeat(first_logits, beams, axis=0)  # [B * K, V]
     end = -1 if end_token_id is None else end_token_id
-    for index in range(prompt.start, total):
-        flat = sequences.reshape(batch * beams, total)
-        logits, state = step(backend, layout, flat[:, index - 1 : index], state, index - 1)
+    for count in range(max_new_tokens):
+        if count:
+            logits, state = step(backend, layout, newest[:, None], state, positions + count - 1, parents)
+            logits = logits[:, -1]
+        generated = count + 1  # Tokens generated after this step, the end token included.
         vocabulary = logits.shape[-1]
-        generated = index + 1 - lengths[:, None]  # Tokens generated after this step, the end token included.
-        scores = _log_softmax(logits[:, -1]).reshape(batch, beams, vocabulary)  # [B, K, V]
-        scores = process_scores(scores, options, last=np.repeat(generated == max_new_tokens, beams, axis=1))
+        scores = _log_softmax(logits).reshape(batch, beams, vocabulary)  # [B, K, V]
+        scores = process_scores(scores, options, last=np.full((batch, beams), generated == max_new_tokens))
         if options.renormalize_logits:
             scores = _log_softmax(scores)
-        # Forced prompt positions: the prompt token costs nothing, anything else is impossible.
-        prompt_token = np.eye(vocabulary, dtype="float32")[buffer[:, index]]  # [B, V]
-        forced_scores = ((1.0 - prompt_token) * _NEGATIVE_INFINITY)[:, None, :]
-        scores = np.where(forced[:, index][:, None, None], forced_scores, scores)
         scores = (log_probs[:, :, None] + scores).reshape(batch, beams * vocabulary)
         top = _top_indices(scores, 2 * beams)  # [B, 2K]
         top_scores = np.take_along_axis(scores, top, axis=1)
-        origin, token = top // vocabulary, (top % vocabulary).astype(buffer.dtype)
-        candidates = sequences[rows, origin]  # [B, 2K, L]
-        candidates[:, :, index] = token
-        ends = (token == end) & ~forced[:, index : index + 1]
+        origin, token = top // vocabulary, (top % vocabulary).astype("int32")
+        candidates = sequences[rows, origin]  # [B, 2K, N]
+        candidates[:, :, count] = token
+        ends = token == end
         stops = ends | (generated >= max_new_tokens) if average else ends  # [B, 2K]
         # Unfinished: the K best candidates that did not just stop.
         alive_scores = top_scores + np.float32(-1e9) * stops if average else np.where(ends, _NEGATIVE_INFINITY, top_scores)
         alive = _top_indices(alive_scores, beams)
         log_probs = np.take_along_axis(alive_scores, alive, axis=1)
         sequences = candidates[rows, alive]
-        parents = (np.take_along_axis(origin, alive, axis=1) + rows * beams).reshape(-1)
-        state = {name: value[parents] for name, value in state.items()}
+        parents = (np.take_along_axis(origin, alive, axis=1) + rows * beams).reshape(-1).astype("int32")
+        newest = sequences[:, :, count].reshape(-1)
         # Finished: merge the candidates that just stopped into the finished set.
         normalized = top_scores / _length_penalty(generated, alpha, normalization)
         if average:
@@ -392,7 +435,7 @@ def _beam_search(backend, layout, prompt, state, options, max_new_tokens):
         finished = np.concatenate([finished, candidates], axis=1)[rows, keep]
         finished_flags = np.take_along_axis(np.concatenate([finished_flags, finishing], axis=1), keep, axis=1)
         if average:
-            longest = max_new_tokens if options.early_stopping == "never" and alpha > 0.0 else generated[:, 0]
+            longest = max_new_tokens if options.early_stopping == "never" and alpha > 0.0 else generated
             best_running = log_probs[:, 0] / _length_penalty(longest, alpha, normalization)
             worst_finished = np.where(finished_flags, finished_scores.min(axis=1, keepdims=True), np.float32(-1e9))
             improvable &= np.any(best_running[:, None] > worst_finished, axis=1)
@@ -400,14 +443,10 @@ def _beam_search(backend, layout, prompt, state, options, max_new_tokens):
             if not improvable.any() or all_full or stops.all():
                 break
     if average:
-        return finished[:, 0]  # Sorted: the best finished hypothesis first.
-    alive_scores = log_probs / _length_penalty(total - lengths[:, None], alpha)
+        return pad_after_end(finished[:, 0], options)  # Sorted: the best finished hypothesis first.
+    alive_scores = log_probs / _length_penalty(max_new_tokens, alpha)
     best = np.concatenate([finished_scores, alive_scores], axis=1).argmax(axis=1)
-    return np.concatenate([finished, sequences], axis=1)[np.arange(batch), best]
-
-
-def _all_ended(buffer, forced, end_token_id):
-    return bool(np.all(np.any((buffer == end_token_id) & ~forced, axis=1)))
+    return pad_after_end(np.concatenate([finished, sequences], axis=1)[np.arange(batch), best], options)
 
 
 def new_tokens(buffer, lengths, max_new_tokens, options):
@@ -416,8 +455,13 @@ def new_tokens(buffer, lengths, max_new_tokens, options):
     for row, length in enumerate(lengths):
         taken = np.asarray(buffer[row, length : length + max_new_tokens])
         rows[row, : len(taken)] = taken
-    if options.end_token_id is not None:
-        ended = np.cumsum(rows == options.end_token_id, axis=1) > 0
-        after_end = np.concatenate([np.zeros_like(ended[:, :1]), ended[:, :-1]], axis=1)
-        rows = np.where(after_end, options.pad_token_id, rows)
-    return rows
+    return pad_after_end(rows, options)
+
+
+def pad_after_end(rows, options):
+    """`rows` `[B, N]` with `pad_token_id` after each row's first end token."""
+    if options.end_token_id is None:
+        return rows
+    ended = np.cumsum(rows == options.end_token_id, axis=1) > 0
+    after_end = np.concatenate([np.zeros_like(ended[:, :1]), ended[:, :-1]], axis=1)
+    return np.where(after_end, options.pad_token_id, rows)

@@ -45,12 +45,16 @@ class KerasBackend:
         self.model, self.description = model, description
         self.parts = list(description.parts)
 
+    def input_names(self, part):
+        return ["token_ids", "positions", "beam_parents", *self.description.state]
+
     def run(self, part, feeds):
         if part == "encode":
             state = self.model.start_decoding(feeds, self.description.max_length)
             return {k: np.asarray(v) for k, v in state.items() if self.description.state[k]["source"] == "encode"}
-        names = list(self.description.state)
-        logits, new = self.model.decode_step(feeds["token_ids"], {n: feeds[n] for n in names}, int(feeds["index"]))
+        state = {name: feeds[name] for name in self.description.state}
+        state.update({name: state[name][feeds["beam_parents"]] for name in self.description.updated})
+        logits, new = self.model.decode_step(feeds["token_ids"], state, feeds["positions"])
         return {"logits": np.asarray(logits), **{f"next_{n}": np.asarray(new[n]) for n in self.description.updated}}
 
 

@@ -22,7 +22,7 @@ def test_decoding_graphs_take_the_declared_state_and_return_the_updated_entries(
     graphs = export_graphs(model, describe(model, max_length=9), batch_size=1)
     step = graphs["decode_step"]
     assert [spec.name for spec in step.input_signature] == [
-        "token_ids", "index", "state", "encoder_output", "projected_keys", "encoder_padding_mask"]
+        "token_ids", "positions", "state", "encoder_output", "projected_keys", "encoder_padding_mask"]
     assert tuple(step.input_signature[0].shape) == (1, 1)  # The GRU steps its cell one token at a time.
     outputs = step.concrete().structured_outputs
     assert set(outputs) == {"logits", "next_state"}

@@ -32,9 +32,9 @@ def test_calibration_yields_every_signature_with_its_dtypes_and_one_row_each_for
     samples = list(representative_dataset(reference, export_graphs(model, description), static_batch=True)())
     assert {name for name, _ in samples} == {"serving_default", "encode", "decode_step"}
     for name, inputs in samples:
-        assert all(value.shape[0] == 1 for key, value in inputs.items() if key != "index"), name
+        assert all(value.shape[0] == 1 for value in inputs.values()), name
     step = next(inputs for name, inputs in samples if name == "decode_step")
-    assert step["index"].dtype == np.int32 and step["state"].dtype == np.float32 and step["index"].shape == ()
+    assert step["positions"].dtype == np.int32 and step["state"].dtype == np.float32 and step["positions"].shape == (1,)
 
 
 def test_an_op_outside_the_builtins_is_named():

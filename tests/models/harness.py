@@ -74,3 +74,28 @@ def check_cached_steps_equal_full_forward(model, full_inputs, start_inputs, targ
         logits, state = model.decode_step(target_ids[:, t : t + 1], state, t)
         steps.append(np.asarray(logits))
     np.testing.assert_allclose(np.concatenate(steps, axis=1), full, atol=atol)
+
+
+def check_rows_decode_at_their_own_positions(model, start_inputs, target_ids, atol=1e-5):
+    """A decode step given a position per row (`index` `[B]`) equals each row's own scalar-index steps.
+
+    Every row is prefilled to the same width with junk after its own length, then
+    steps from its own position: what it writes must replace the junk, and what
+    it has not written yet must stay out of sight.
+    """
+    batch, length = target_ids.shape
+    state = model.start_decoding(start_inputs, max_length=length + 2)
+    expected = []
+    for t in range(length):
+        logits, state = model.decode_step(target_ids[:, t : t + 1], state, t)
+        expected.append(np.asarray(logits[:, 0]))
+    expected = np.stack(expected, axis=1)  # [B, T, V]
+    lengths = np.arange(batch) % (length - 2) + 1
+    junk = np.where(np.arange(length)[None, :] < lengths[:, None], target_ids, (target_ids + 1) % 7 + 1)
+    state = model.start_decoding(start_inputs, max_length=length + 2)
+    _, state = model.decode_step(junk[:, : length - 1].astype("int32"), state, np.zeros(batch, "int32"))
+    rows = np.arange(batch)
+    for offset in range(2):
+        positions = (lengths + offset).astype("int32")
+        logits, state = model.decode_step(target_ids[rows, positions][:, None], state, positions)
+        np.testing.assert_allclose(np.asarray(logits[:, 0]), expected[rows, positions], atol=atol)

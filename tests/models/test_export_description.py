@@ -36,6 +36,8 @@ def test_the_declared_decoding_state_is_what_start_decoding_returns(preset, over
         assert all(declared in (-1, actual) for declared, actual in zip(entry["shape"], shape)), (name, entry, shape)
     layout = description.decoding_layout()
     assert layout["updated"] == list(description.updated) and set(description.updated) <= set(layout["state"])
+    assert layout["contract"] == 2 and layout["step_inputs"] == ["token_ids", "positions", "beam_parents"]
+    assert layout["prefill"] == (description.step_tokens is None)
 
 
 def test_encoder_decoders_need_a_start_token_and_the_gru_a_static_tflite_batch():

@@ -10,7 +10,7 @@ from kzoo.layers.position_encodings import POSITION_ENCODINGS
 from kzoo.models import CausalLM, DecoderBackbone, EncoderBackbone, TextClassifier, TransformerSeq2Seq
 from tests.models import test_causal_lm, test_transformer_seq2seq
 from tests.models.encoders import inputs as encoder_inputs
-from tests.models.harness import check_cached_steps_equal_full_forward
+from tests.models.harness import check_cached_steps_equal_full_forward, check_rows_decode_at_their_own_positions
 
 SMALL = dict(num_layers=2, num_heads=2, hidden_dim=16, intermediate_dim=32, dropout=0.0)
 
@@ -38,6 +38,7 @@ def test_cached_decoding_equals_the_full_pass_and_the_config_round_trips(positio
         inputs = module._inputs(3, 7)
         target = inputs.get("decoder_token_ids", inputs.get("token_ids"))
         check_cached_steps_equal_full_forward(model, inputs, inputs, target)
+        check_rows_decode_at_their_own_positions(model, inputs, target)
         config = model.get_config()
         assert type(model).from_config(config).get_config() == config
         model.save(tmp_path / "model.keras")

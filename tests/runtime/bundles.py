@@ -138,10 +138,12 @@ def _lm(folder, tokenizer_dir, tokenizer):
                   task={"name": "toy_text", "kind": "language_modeling"}, tokenizer_dir=tokenizer_dir,
                   max_new_tokens=4, max_length=LM_MAX_LENGTH))
     ids, mask = _pack(tokenizer.encode(LM_PROMPTS), tokenizer.start_id, None)
-    tokens = model.generate({"token_ids": ids, "padding_mask": mask}, 32, end_token_id=tokenizer.end_id,
-                            pad_token_id=tokenizer.pad_id)
+    special = {"end_token_id": tokenizer.end_id, "pad_token_id": tokenizer.pad_id}
+    tokens = model.generate({"token_ids": ids, "padding_mask": mask}, 32, **special)
+    beam = model.generate({"token_ids": ids, "padding_mask": mask}, 12, strategy="beam", **BEAM, **special)
     return {"prompts": LM_PROMPTS, "token_ids": ids.tolist(), "padding_mask": mask.tolist(),
-            "greedy_tokens": np.asarray(tokens).tolist(), "greedy_texts": [tokenizer.decode(r) for r in np.asarray(tokens)]}
+            "greedy_tokens": np.asarray(tokens).tolist(), "greedy_texts": [tokenizer.decode(r) for r in np.asarray(tokens)],
+            "beam_tokens": np.asarray(beam).tolist()}
 
 
 def _gru(folder, tokenizer_dir, tokenizer):

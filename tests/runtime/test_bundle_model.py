@@ -44,6 +44,10 @@ def test_beam_search_gives_keras_beam_tokens(built, models, backend):
     source = {"encoder_token_ids": reference["encoder_token_ids"], "encoder_padding_mask": reference["encoder_padding_mask"]}
     tokens = models["translator", backend].generate_ids(source, strategy="beam", **test_bundles.BEAM)
     np.testing.assert_array_equal(tokens, reference["beam_tokens"])
+    _, reference = built["lm"]  # Ragged prompts: each row at its own position, for exactly its budget.
+    prompts = {"token_ids": reference["token_ids"], "padding_mask": reference["padding_mask"]}
+    tokens = models["lm", backend].generate_ids(prompts, 12, strategy="beam", **test_bundles.BEAM)
+    np.testing.assert_array_equal(tokens, reference["beam_tokens"])
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

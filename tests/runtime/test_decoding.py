@@ -51,6 +51,29 @@ def test_top_k_1_and_a_tiny_top_p_equal_greedy(translator, lm):
         np.testing.assert_array_equal(model.generate_ids(inputs, count, strategy="top_p", top_p=1e-6, seed=3), greedy)
 
 
+def test_decode_step_reorders_its_cache_by_beam_parents_and_steps_rows_at_their_own_positions(translator):
+    model, source, greedy = translator
+    backend, layout = model.backend, model.layout
+    state = decoding.start_state(backend, layout, source, len(greedy))
+    start = np.full((len(greedy), 1), model.special_tokens["start"], "int32")
+    path = np.concatenate([start, greedy], axis=1)
+    _, state = decoding.step(backend, layout, path[:, :3], state, np.zeros(len(greedy), "int32"))
+    parents = np.roll(np.arange(len(greedy), dtype="int32"), 1)
+    positions = np.arange(len(greedy), dtype="int32") % 3
+    logits, after = decoding.step(backend, layout, path[parents, 3:4], state, positions, parents)
+    # The same rows, gathered here first: what the graph does inside must equal it.
+    gathered = dict(state, **{name: state[name][parents] for name in layout["updated"]})
+    expected, expected_after = decoding.step(backend, layout, path[parents, 3:4], gathered, positions)
+    np.testing.assert_allclose(logits, expected, atol=1e-5)
+    for name in layout["updated"]:
+        np.testing.assert_allclose(after[name], expected_after[name], atol=1e-5)
+    # A row stepped at position 0 again sees only the token it writes there, whatever its cache held.
+    fresh = decoding.start_state(backend, layout, source, len(greedy))
+    alone, _ = decoding.step(backend, layout, path[parents, 3:4], fresh, np.zeros(len(greedy), "int32"))
+    rows = positions == 0
+    np.testing.assert_allclose(logits[rows], alone[rows], atol=1e-5)
+
+
 def test_one_beam_equals_greedy(translator):
     model, source, greedy = translator
     np.testing.assert_array_equal(model.generate_ids(source, strategy="beam", num_beams=1), greedy)
@@ -82,6 +105,9 @@ class _TableBackend:
 
     def __init__(self, table):
         self.table = np.log(np.asarray(table, "float32"))
+
+    def input_names(self, part):
+        return ["token_ids", "positions", "h"]
 
     def run(self, part, feeds):
         return {"logits": self.table[np.asarray(feeds["token_ids"])], "next_h": feeds["h"]}
