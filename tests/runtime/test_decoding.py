@@ -37,6 +37,18 @@ def test_sample_top_p_keeps_the_token_that_crosses_p():
     assert set(np.unique(drawn)) == {0}
 
 
+def test_top_indices_equal_a_stable_full_sort_ties_and_infinities_included():
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        scores = rng.normal(size=(3, 2, int(rng.integers(20, 200)))).astype("float32")
+        if trial % 2:
+            scores = np.round(scores, 1)  # Many ties, some at the k-th score.
+        scores[..., rng.integers(0, scores.shape[-1], 8)] = -np.inf
+        k = int(rng.integers(1, 9))
+        expected = np.argsort(-scores, axis=-1, kind="stable")[..., :k]
+        np.testing.assert_array_equal(decoding._top_indices(scores, k), expected)
+
+
 def test_temperature_sharpens_and_flattens():
     logits = np.log(np.tile([0.6, 0.4], (4000, 1)))
     cold = decoding.sample(logits, np.random.default_rng(2), temperature=0.1)
