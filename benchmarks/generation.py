@@ -289,11 +289,11 @@ def measure(kzoo_lm, hub_lm, lengths, repetitions, batch_size=1, reference_jit=T
     total = c["prompt_length"] + n
     token = tf.constant(prompts["token_ids"][:, -1:])
     start, steps = tf.constant(c["prompt_length"] - 1), tf.constant(n)
-    kzoo_cache = kzoo_lm.start_decoding({"token_ids": tf.zeros((batch_size, total), "int32")}, total)["cache"]
+    kzoo_cache = kzoo_lm.start_decoding({"token_ids": tf.zeros((batch_size, total), "int32")}, total)  # Per layer.
 
     def kzoo_step(token, cache, index):
-        logits, state = kzoo_lm.decode_step(token, {"cache": cache}, index)
-        return logits[:, -1, :], state["cache"]
+        logits, state = kzoo_lm.decode_step(token, cache, index)
+        return logits[:, -1, :], state
 
     backbone = hub_lm.backbone
     head_dim = backbone.hidden_dim // backbone.num_heads

@@ -55,26 +55,28 @@ class CausalLM(keras.Model):
         return self.backbone.vocabulary_size
 
     def start_decoding(self, inputs, max_length):
-        """An empty KV cache for `inputs["token_ids"]`'s batch: {"cache": [B, 2 L, H, S, K]}."""
+        """Empty KV caches for `inputs["token_ids"]`'s batch: `{"cache_<layer>": [B, 2, H, S, K]}`, one per layer."""
         batch_size = ops.shape(inputs["token_ids"])[0]
         dtype = self.backbone.compute_dtype
-        return {"cache": ops.zeros(self.backbone.cache_shape(batch_size, max_length), dtype=dtype)}
+        shape = self.backbone.cache_shape(batch_size, max_length)
+        return {name: ops.zeros(shape, dtype=dtype) for name in self.backbone.cache_names()}
 
     def decode_step(self, token_ids, state, index):
         """token_ids [B, T] at positions index.. (a scalar, or [B]: a position per row) -> logits [B, T, V] (float32), new state."""
-        hidden, cache = self.backbone.forward_with_cache(token_ids, state["cache"], index)
+        hidden, caches = self.backbone.forward_with_cache(token_ids, state, index)
         logits = ops.cast(self.backbone.token_embedding(hidden, reverse=True), "float32")
-        return logits, {"cache": cache}
+        return logits, caches
 
     def export_description(self, max_length=None):
-        """The forward pass and a `decode_step` over a `[B, 2 L, H, max_length, K]` cache the runtime allocates."""
+        """The forward pass and a `decode_step` over one `[B, 2, H, max_length, K]` cache per layer, which the runtime allocates."""
         max_length = max_length or self.max_sequence_length
         shape = list(self.backbone.cache_shape(-1, max_length))
+        names = self.backbone.cache_names()
         return ExportDescription(
             task_kind=self.task_kinds[0],
             max_length=max_length,
-            state={"cache": {"shape": shape, "dtype": "float32", "source": "zeros"}},
-            updated=("cache",),
+            state={name: {"shape": shape, "dtype": "float32", "source": "zeros"} for name in names},
+            updated=names,
             attention=(self.backbone.num_heads, self.backbone.hidden_dim),
         )
 

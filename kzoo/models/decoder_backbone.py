@@ -14,26 +14,24 @@ from kzoo.models.serialization import backbone_config, set_dtype_policy
 from kzoo.runtime.validation import check_choice, check_positive_int, check_rate
 
 
-def _forward(backbone_layers, token_ids, padding_mask=None, cache=None, cache_index=None):
-    """The one forward pass of the decoder, uncached (training) or cached (decoding).
+def _forward(backbone_layers, token_ids, padding_mask=None, state=None, cache_index=None):
+    """The one forward pass of the decoder, uncached (training) or cached over `state`'s caches (decoding).
 
-    token_ids [B, T] -> hidden [B, T, D] (and the updated cache [B, 2 L, H, S, K]).
+    token_ids [B, T] -> hidden [B, T, D] (and the updated `{"cache_<layer>": [B, 2, H, S, K]}`).
     """
     token_embedding, position_embedding, dropout, blocks, final_norm = backbone_layers
     x = token_embedding(token_ids)
     if position_embedding is not None:
         x = x + encode_positions(position_embedding, x, 0 if cache_index is None else cache_index)
     x = dropout(x)
-    updated = []
+    updated = {}
     for layer, block in enumerate(blocks):
-        if cache is None:
+        if state is None:
             x = block(x, decoder_padding_mask=padding_mask)
         else:
-            layer_cache = cache[:, 2 * layer : 2 * layer + 2]  # [B, 2, H, S, K]
-            x, layer_cache = block(x, self_attention_cache=layer_cache, cache_index=cache_index)
-            updated.append(layer_cache)
+            x, updated[f"cache_{layer}"] = block(x, self_attention_cache=state[f"cache_{layer}"], cache_index=cache_index)
     x = final_norm(x)
-    return x if cache is None else (x, ops.concatenate(updated, axis=1))
+    return x if state is None else (x, updated)
 
 
 @keras.saving.register_keras_serializable(package="kzoo")
@@ -145,16 +143,16 @@ class DecoderBackbone(keras.Model):
         self._backbone_layers = backbone_layers
 
     def cache_shape(self, batch_size, max_length):
-        """`[B, 2 L, H, S, K]`: keys then values of layer 0, then of layer 1, ...
+        """`[B, 2, H, S, K]`: one layer's keys, then values (the state holds one `cache_<layer>` per layer)."""
+        return (batch_size, 2, self.num_heads, max_length, self.hidden_dim // self.num_heads)
 
-        Five axes, not `[B, L, 2, ...]`: TFLite's STRIDED_SLICE kernel takes at most
-        five, and the int8 calibrator runs it on the cache.
-        """
-        return (batch_size, 2 * self.num_layers, self.num_heads, max_length, self.hidden_dim // self.num_heads)
+    def cache_names(self):
+        """`cache_0`, `cache_1`, ...: the decoding-state entry of each layer's KV cache."""
+        return tuple(f"cache_{layer}" for layer in range(self.num_layers))
 
-    def forward_with_cache(self, token_ids, cache, cache_index):
-        """token_ids [B, T] at positions cache_index.. -> hidden [B, T, D], updated cache."""
-        return _forward(self._backbone_layers, token_ids, cache=cache, cache_index=cache_index)
+    def forward_with_cache(self, token_ids, state, cache_index):
+        """token_ids [B, T] at positions cache_index.. -> hidden [B, T, D], the updated `cache_<layer>` entries."""
+        return _forward(self._backbone_layers, token_ids, state=state, cache_index=cache_index)
 
     def get_config(self):
         return backbone_config(

@@ -228,15 +228,17 @@ class TransformerSeq2Seq(keras.Model):
         encoder_output=None,
         encoder_padding_mask=None,
         decoder_padding_mask=None,
-        cache=None,
-        cross_cache=None,
+        state=None,
         cache_index=None,
     ):
-        """The decoder, uncached over a whole target or cached from `cache_index`."""
+        """The decoder, uncached over a whole target, or cached from `cache_index` over `state`'s caches.
+
+        Cached, it returns the hidden states and the updated `cache_<layer>` entries.
+        """
         x = self._embed(self._decoder_layers, token_ids, start_index=0 if cache_index is None else cache_index)
-        updated = []
+        updated = {}
         for layer, block in enumerate(self._decoder_layers[3]):
-            if cache is None:
+            if state is None:
                 x = block(
                     x,
                     encoder_output,
@@ -244,61 +246,62 @@ class TransformerSeq2Seq(keras.Model):
                     encoder_padding_mask=encoder_padding_mask,
                 )
             else:
-                x, layer_cache = block(
+                x, updated[f"cache_{layer}"] = block(
                     x,
                     encoder_padding_mask=encoder_padding_mask,
-                    self_attention_cache=cache[:, 2 * layer : 2 * layer + 2],
+                    self_attention_cache=state[f"cache_{layer}"],
                     cache_index=cache_index,
-                    cross_attention_cache=cross_cache[:, 2 * layer : 2 * layer + 2],
+                    cross_attention_cache=state[f"cross_cache_{layer}"],
                 )
-                updated.append(layer_cache)
-        return x if cache is None else (x, ops.concatenate(updated, axis=1))
+        return x if state is None else (x, updated)
 
     def encode(self, encoder_token_ids, encoder_padding_mask):
         """Source [B, S] -> encoder output [B, S, D] (inference mode)."""
         return self._encode(encoder_token_ids, encoder_padding_mask)
 
     def start_decoding(self, inputs, max_length):
-        """Encode once; return {"cache", "cross_cache", "encoder_padding_mask"}.
+        """Encode once; return `{"cache_<l>", "cross_cache_<l>" for each decoder layer l, "encoder_padding_mask"}`.
 
-        `cache` is `[B, 2 L, H, max_length, K]` zeros (keys then values of each
-        layer); `cross_cache` holds every decoder layer's projected encoder
-        keys/values `[B, 2 L, H, S, K]`.
+        `cache_<l>` is `[B, 2, H, max_length, K]` zeros (keys, then values);
+        `cross_cache_<l>` holds layer l's projected encoder keys and values
+        `[B, 2, H, S, K]`. One entry per layer, not one tensor for all: an exported
+        step then reads each layer's cache where it lies, instead of slicing
+        copies out of one tensor and concatenating them back every step.
         """
         token_ids, padding_mask = inputs["encoder_token_ids"], inputs["encoder_padding_mask"]
         encoded = self._encode(token_ids, padding_mask)
-        cross_cache = ops.concatenate([block.compute_cross_attention_cache(encoded) for block in self.decoder_blocks], 1)
         batch_size = ops.shape(token_ids)[0]
         head_dim = self.hidden_dim // self.num_heads
-        cache = ops.zeros((batch_size, 2 * len(self.decoder_blocks), self.num_heads, max_length, head_dim), self.compute_dtype)
-        return {"cache": cache, "cross_cache": cross_cache, "encoder_padding_mask": padding_mask}
+        state = {"encoder_padding_mask": padding_mask}
+        for layer, block in enumerate(self.decoder_blocks):
+            state[f"cache_{layer}"] = ops.zeros((batch_size, 2, self.num_heads, max_length, head_dim), self.compute_dtype)
+            state[f"cross_cache_{layer}"] = block.compute_cross_attention_cache(encoded)
+        return state
 
     def decode_step(self, token_ids, state, index):
         """token_ids [B, T] at positions index.. (a scalar, or [B]: a position per row) -> logits [B, T, V] (float32), new state."""
-        hidden, cache = self._decode(
-            token_ids,
-            encoder_padding_mask=state["encoder_padding_mask"],
-            cache=state["cache"],
-            cross_cache=state["cross_cache"],
-            cache_index=index,
-        )
+        hidden, caches = self._decode(token_ids, encoder_padding_mask=state["encoder_padding_mask"], state=state,
+                                      cache_index=index)
         logits = ops.cast(self._project(hidden), "float32")
-        return logits, dict(state, cache=cache)
+        return logits, dict(state, **caches)
 
     def export_description(self, max_length=None):
-        """`encode` (cross-attention keys/values once) and a `decode_step` over the self-attention cache."""
+        """`encode` (cross-attention keys/values once) and a `decode_step` over the self-attention caches."""
         max_length = max_length or self.max_sequence_length
         head, layers = self.hidden_dim // self.num_heads, len(self.decoder_blocks)
-        cache = [-1, 2 * layers, self.num_heads, max_length, head]
+        state = {}
+        for layer in range(layers):
+            state[f"cache_{layer}"] = {"shape": [-1, 2, self.num_heads, max_length, head], "dtype": "float32",
+                                       "source": "zeros"}
+        for layer in range(layers):
+            state[f"cross_cache_{layer}"] = {"shape": [-1, 2, self.num_heads, -1, head], "dtype": "float32",
+                                             "source": "encode"}
+        state["encoder_padding_mask"] = {"shape": [-1, -1], "dtype": "int32", "source": "input"}
         return ExportDescription(
             task_kind=self.task_kinds[0],
             max_length=max_length,
-            state={
-                "cache": {"shape": cache, "dtype": "float32", "source": "zeros"},
-                "cross_cache": {"shape": [-1, 2 * layers, self.num_heads, -1, head], "dtype": "float32", "source": "encode"},
-                "encoder_padding_mask": {"shape": [-1, -1], "dtype": "int32", "source": "input"},
-            },
-            updated=("cache",),
+            state=state,
+            updated=tuple(f"cache_{layer}" for layer in range(layers)),
             encoder=True,
             attention=(self.num_heads, self.hidden_dim),
             special_tokens=("start",),

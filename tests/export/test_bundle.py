@@ -146,7 +146,7 @@ def test_seq2seq_decoding_through_onnx_and_litert_equals_keras_greedy(tmp_path):
         assert report["token_mismatches"] == 0 and report["metric"] == keras_score
         assert report["max_abs_diff"] <= FLOAT_TOLERANCE
     assert manifest["exports"]["onnx"]["parts"] == {"encode": "encoder.onnx", "decode_step": "decoder_step.onnx"}
-    assert manifest["decoding"]["state"]["cache"]["source"] == "zeros"
+    assert manifest["decoding"]["state"]["cache_0"]["source"] == "zeros"
 
 
 @pytest.mark.slow

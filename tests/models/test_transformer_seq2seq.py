@@ -68,7 +68,8 @@ def test_every_checkpoint_option_round_trips_trains_and_caches(tmp_path):
     assert model.decoded_vocabulary_size == VOCAB + 7 and model.source_embedding is not model.embedding
     check_cached_steps_equal_full_forward(model, inputs, inputs, inputs["decoder_token_ids"])
     description = model.export_description(max_length=9)
-    assert description.state["cache"]["shape"] == [-1, 2, 2, 9, 8]
+    assert description.state["cache_0"]["shape"] == [-1, 2, 2, 9, 8]
+    assert [name for name in description.state if "cache" in name] == ["cache_0", "cross_cache_0"]  # One block.
 
 
 def test_inconsistent_vocabulary_options_are_refused():
