@@ -14,13 +14,16 @@ sizes nor latencies, but makes the parity figures those of a random model):
    runtime; speed-up = SavedModel p50 / format p50 at the same batch, measured in
    the same run; max abs diff and argmax agreement come from the bundle's parity
    report (manifest), on the 8 sample rows.
-2. A translator (`transformer_small`; `transformer_tiny` with `--quick`), one
-   sentence (batch 1, 16 random source tokens), greedy, no end token so every call
-   decodes exactly N new tokens: milliseconds per generated token of a whole call
-   (encoding included) through the runtime's numpy loop over the KV-cache
-   `decode_step` (ONNX Runtime, LiteRT fp32), against the SavedModel `generate`
-   signature and Keras `model.generate` (warm: its traced loop reused); and one
-   `decode_step` call alone, mid-sequence.
+2. A translator of the Transformer-base shape (`transformer_base` with a 4,001-token
+   vocabulary; `transformer_tiny` with `--quick`) exported to every variant (ONNX
+   fp32, dynamic int8, int4; TFLite fp32, fp16, dynamic int8, full int8; fewer with
+   `--quick`), 32 random source tokens per row, no end token so every call decodes
+   exactly N new tokens: tokens/s of whole calls (encoding included) at batch 1 and
+   16, greedy and beam-4, through Keras `model.generate` (warm: its traced loop
+   reused), the SavedModel `generate` signature (greedy) and the runtime's numpy loop
+   over the KV-cache `decode_step` of every variant; with each path's ratio to
+   Keras, beam to greedy, LiteRT to ONNX Runtime, quantized to fp32, and the share
+   of rows that decode Keras's tokens.
 
 ONNX Runtime (intra-op threads; inter-op 1, unused in its sequential mode), LiteRT
 (`num_threads`) and TensorFlow (intra-op and inter-op threads, when the TF runtime
@@ -33,13 +36,14 @@ average sampled at every repetition.
 
 Example:
 ```
-python -m benchmarks.export                      # ~2 CPU-minutes, 3-5 minutes wall on a busy 2-core machine
+python -m benchmarks.export                      # ~25 minutes on a quiet 2-core machine
 python -m benchmarks.export --quick              # tiny models, few repetitions: ~35 CPU-seconds
 python -m benchmarks.export --markdown docs/benchmarks.md
 ```
 """
 
 import argparse
+import dataclasses
 import os
 import statistics
 import sys
@@ -56,14 +60,33 @@ SEED = 0
 SEQUENCE_LENGTH = 128
 BATCHES = (1, 8)
 SAMPLE_ROWS = 8  # Parity and int8 calibration rows (also the batch-8 input).
-SOURCE_LENGTH = 16
 SPECIAL = {"pad": 0, "start": 1}  # No end token: every decoding call generates exactly N tokens.
 
-# name -> (classifier preset, translator preset, new tokens, warm-up calls, classifier repetitions,
-#          translator repetitions)
+
+
+@dataclasses.dataclass(frozen=True)
+class DecodingSetting:
+    """The decoding benchmark's translator: its shape, the variants exported, and how often each path is timed."""
+
+    preset: str
+    vocabulary_size: int
+    source_length: int
+    new_tokens: int
+    tflite_variants: tuple
+    onnx_variants: tuple
+    warmup: int
+    repetitions: int
+
+
+# name -> (classifier preset, warm-up calls, classifier repetitions, decoding setting). The full decoding setting
+# is the Transformer-base shape of the speed issue: 6+6 layers, d=512, 8 heads, ff 2048, a 4,001-token
+# vocabulary, 32 source tokens, exactly 32 new tokens (no end token), a cache of 32 positions.
 SETTINGS = {
-    "full": ("classifier_small", "transformer_small", 32, 5, 100, 30),
-    "quick": ("classifier_tiny", "transformer_tiny", 8, 2, 5, 5),
+    "full": ("classifier_small", 5, 100, DecodingSetting("transformer_base", 4001, 32, 32,
+                                                         ("fp32", "fp16", "dynamic_int8", "int8"),
+                                                         ("dynamic_int8", "int4"), warmup=1, repetitions=5)),
+    "quick": ("classifier_tiny", 2, 5, DecodingSetting("transformer_tiny", None, 8, 8, ("fp32", "dynamic_int8"),
+                                                       ("dynamic_int8",), warmup=1, repetitions=2)),
 }
 
 # (manifest variant, runtime, format label, variant label, fp32 variant of the same runtime)
@@ -233,8 +256,8 @@ def classifier_rows(manifest, sizes, times):
     return rows
 
 
-def export_translator(folder, preset, new_tokens, say=print):
-    """(bundle folder, manifest, model, source) of a random-weight translator bundle (float formats)."""
+def export_translator(folder, setting, say=print):
+    """(bundle folder, manifest, model, source) of a random-weight translator bundle with every decoding variant."""
     import keras
     import numpy as np
 
@@ -242,25 +265,30 @@ def export_translator(folder, preset, new_tokens, say=print):
     from export.bundle import ExportOptions, export_bundle
 
     keras.utils.set_random_seed(SEED)
-    model = kzoo.create(preset)
+    model = kzoo.create(setting.preset, **({"vocabulary_size": setting.vocabulary_size} if setting.vocabulary_size else {}))
     rng = np.random.default_rng(SEED)
-    ids = rng.integers(5, model.vocabulary_size, size=(2, SOURCE_LENGTH)).astype("int32")
-    sample = {"encoder_token_ids": ids, "encoder_padding_mask": np.ones_like(ids)}
+    ids = rng.integers(5, model.vocabulary_size, size=(max(BEAM_BATCHES), setting.source_length)).astype("int32")
+    source = {"encoder_token_ids": ids, "encoder_padding_mask": np.ones_like(ids)}
     out = Path(folder) / "translator"
     started = time.perf_counter()
     # The cache holds exactly the decoded positions, as in the SavedModel `generate` loop.
     manifest = export_bundle(
-        model, out, sample, ExportOptions(quantize=("fp32",), task={"name": "synthetic", "kind": "translation"},
-        special_tokens=SPECIAL, max_new_tokens=new_tokens, max_length=new_tokens,
-        progress=lambda message: say(f"[export] translator: {message}")),
+        model, out, {name: value[:2] for name, value in source.items()},
+        ExportOptions(quantize=setting.tflite_variants, onnx_quantize=setting.onnx_variants, skip_failing=True,
+                      task={"name": "synthetic", "kind": "translation"}, special_tokens=SPECIAL,
+                      max_new_tokens=setting.new_tokens, max_length=setting.new_tokens,
+                      progress=lambda message: say(f"[export] translator: {message}")),
     )
-    source = {name: value[:1] for name, value in sample.items()}
     return out, manifest, model, source, time.perf_counter() - started
 
 
-def translator_items(out, manifest, model, source, new_tokens, threads):
-    """Whole-call items {(name, "generate")} returning tokens, and one-step items {(name, "step")}."""
-    import numpy as np
+def decoding_items(out, manifest, model, source, new_tokens, threads):
+    """{(path, batch, strategy): callable returning the new tokens} for every decoding path of the bundle.
+
+    Paths: Keras `model.generate` (greedy and beam), the SavedModel `generate`
+    signature (greedy only: the graph holds the greedy loop) and the runtime's
+    numpy loop (`kzoo.runtime.decoding.generate`) over every exported variant.
+    """
     import tensorflow as tf
 
     from kzoo.runtime import decoding
@@ -269,61 +297,68 @@ def translator_items(out, manifest, model, source, new_tokens, threads):
     layout = manifest["decoding"]
     max_length = decoding.decoded_positions(manifest["max_length"], encoder=True)
     loaded = tf.saved_model.load(str(out / "savedmodel"))
-    backends = {name: open_backend(out, manifest["exports"][name], threads=threads) for name in ("onnx", "tflite_fp32")}
-    options = decoding.DecodingOptions(start_token_id=SPECIAL["start"], pad_token_id=SPECIAL["pad"])
+    variants = [name for name in DECODING_PATHS if name in manifest["parity"]["variants"] and name != "savedmodel"]
     start = SPECIAL["start"]
-    generate = {
-        "savedmodel": _savedmodel_call(loaded, "generate", source, "tokens"),
-        "keras": lambda: model.generate(source, new_tokens, start_token_id=start),
-    }
-    for name, backend in backends.items():
-        generate[name] = lambda backend=backend: decoding.generate(backend, layout, source, new_tokens, max_length, options)
-    # One decode_step mid-sequence, on the state the ONNX encoder gives (same for every runtime).
-    state = decoding.start_state(backends["onnx"], layout, source, 1)
-    feeds = dict(state, token_ids=np.full((1, 1), start, "int32"), positions=np.full(1, new_tokens // 2, "int32"),
-                 beam_parents=np.zeros(1, "int32"))
-    step = {"savedmodel": _savedmodel_call(loaded, "decode_step", feeds, "logits")}
-    for name, backend in backends.items():
-        step[name] = lambda backend=backend: backend.run("decode_step", feeds)["logits"]
-    items = {(name, "generate"): call for name, call in generate.items()}
-    items.update({(name, "step"): call for name, call in step.items()})
+    items = {}
+    for batch in BEAM_BATCHES:
+        # One session or interpreter per batch size, as for the classifier: no call resizes another's tensors.
+        backends = {name: open_backend(out, manifest["exports"][name], threads=threads) for name in variants}
+        rows = {name: value[:batch] for name, value in source.items()}
+        items["savedmodel", batch, "greedy"] = _savedmodel_call(loaded, "generate", rows, "tokens")
+        for strategy, options in STRATEGIES.items():
+            items["keras", batch, strategy] = (
+                lambda rows=rows, options=options: model.generate(rows, new_tokens, start_token_id=start, **options))
+            runtime_options = decoding.DecodingOptions(start_token_id=start, pad_token_id=SPECIAL["pad"], **options)
+            for name, backend in backends.items():
+                items[name, batch, strategy] = (
+                    lambda backend=backend, rows=rows, runtime_options=runtime_options:
+                    decoding.generate(backend, layout, rows, new_tokens, max_length, runtime_options))
     return items, loaded
 
 
-TRANSLATOR_LABELS = {
-    "savedmodel": ("TensorFlow", "SavedModel `generate` signature (whole loop in the graph)"),
-    "keras": ("TensorFlow", "Keras `model.generate` (traced loop reused)"),
-    "onnx": ("ONNX Runtime", "numpy loop over `encoder` + `decoder_step` (fp32)"),
-    "tflite_fp32": ("LiteRT", "numpy loop over `encode` + `decode_step` signatures (fp32)"),
+# path -> (runtime, precision), in table order.
+DECODING_PATHS = {
+    "keras": ("TensorFlow", "Keras `generate`"),
+    "savedmodel": ("TensorFlow", "SavedModel `generate`"),
+    "onnx": ("ONNX Runtime", "fp32"),
+    "onnx_dynamic_int8": ("ONNX Runtime", "dynamic_int8"),
+    "onnx_int4": ("ONNX Runtime", "int4"),
+    "tflite_fp32": ("LiteRT", "fp32"),
+    "tflite_fp16": ("LiteRT", "fp16"),
+    "tflite_dynamic_int8": ("LiteRT", "dynamic_int8"),
+    "tflite_int8": ("LiteRT", "int8"),
 }
+STRATEGIES = {"greedy": {}, "beam": {"strategy": "beam", "num_beams": 4}}
+BEAM_BATCHES = (1, 16)
 
 
-def translator_rows(items, times, new_tokens, reference_tokens):
+def decoding_rows(items, times, new_tokens):
+    """One row per (path, batch, strategy): tokens/s and its ratios, and agreement with Keras's tokens."""
     import numpy as np
 
+    tokens = {key: np.asarray(call()) for key, call in items.items()}
     rows = []
-    reference = statistics.median(times["savedmodel", "generate"]) / new_tokens
-    for name, (runtime, how) in TRANSLATOR_LABELS.items():
-        call = times[name, "generate"]
-        per_token = statistics.median(call) / new_tokens
-        tokens = items[name, "generate"]()
-        step = times.get((name, "step"))
-        rows.append({
-            "table": "translator",
-            "variant": name,
-            "runtime": runtime,
-            "how": how,
-            "new_tokens": new_tokens,
-            "ms_per_token": 1000 * per_token,
-            "min_ms_per_token": 1000 * min(call) / new_tokens,
-            "p90_ms_per_token": 1000 * percentile(call, 90) / new_tokens,
-            "call_ms": 1000 * statistics.median(call),
-            "runs": len(call),
-            "speedup": reference / per_token,
-            "speedup_min": min(times["savedmodel", "generate"]) / min(call),
-            "step_ms": 1000 * statistics.median(step) if step else None,
-            "same_tokens": bool(np.array_equal(np.ravel(tokens), np.ravel(reference_tokens))),
-        })
+    for (name, batch, strategy), call in items.items():
+        seconds = statistics.median(times[name, batch, strategy])
+        rate = batch * new_tokens / seconds
+        rows.append({"table": "decoding", "variant": name, "runtime": DECODING_PATHS[name][0],
+                     "precision": DECODING_PATHS[name][1], "batch": batch, "strategy": strategy,
+                     "new_tokens": new_tokens, "tokens_per_s": rate, "call_ms": 1000 * seconds,
+                     "min_call_ms": 1000 * min(times[name, batch, strategy]),
+                     "runs": len(times[name, batch, strategy]),
+                     "same_rows": float(np.mean(np.all(tokens[name, batch, strategy] == tokens["keras", batch, strategy],
+                                                       axis=1)))})
+    by = {(r["variant"], r["batch"], r["strategy"]): r for r in rows}
+    for row in rows:
+        keras_row = by["keras", row["batch"], row["strategy"]]
+        greedy = by.get((row["variant"], row["batch"], "greedy"))
+        same_precision_onnx = by.get((row["variant"].replace("tflite", "onnx"), row["batch"], row["strategy"]))
+        row["vs_keras"] = row["tokens_per_s"] / keras_row["tokens_per_s"]
+        row["beam_vs_greedy"] = row["tokens_per_s"] / greedy["tokens_per_s"] if row["strategy"] == "beam" else None
+        reference = same_precision_onnx if row["runtime"] == "LiteRT" else None
+        row["litert_vs_onnx"] = row["tokens_per_s"] / reference["tokens_per_s"] if reference else None
+        fp32 = by.get(({"ONNX Runtime": "onnx", "LiteRT": "tflite_fp32"}.get(row["runtime"]), row["batch"], row["strategy"]))
+        row["vs_fp32"] = row["tokens_per_s"] / fp32["tokens_per_s"] if fp32 else None
     return rows
 
 
@@ -348,18 +383,21 @@ def format_classifier_table(rows, markdown=False):
     return _table(header, body, markdown, right=range(3, 14))
 
 
-def format_translator_table(rows, markdown=False):
-    header = ("runtime", "decoding", "new tokens", "ms / token (p50)", "min", "p90", "runs", "speed-up vs SavedModel",
-              "same, by min", "one decode_step (ms)", "same tokens as Keras")
+def _ratio(value):
+    return "" if value is None else f"{value:.2f}x"
+
+
+def format_decoding_table(rows, markdown=False):
+    header = ("runtime", "variant", "batch", "decoding", "tokens/s", "call ms (p50)", "fastest call ms", "runs",
+              "vs Keras", "beam / greedy", "vs fp32", "LiteRT / ONNX Runtime", "rows = Keras")
     body = [
-        (r["runtime"], r["how"], str(r["new_tokens"]), f"{r['ms_per_token']:.2f}", f"{r['min_ms_per_token']:.2f}",
-         f"{r['p90_ms_per_token']:.2f}",
-         str(r["runs"]), f"{r['speedup']:.2f}x", f"{r['speedup_min']:.2f}x",
-         "" if r["step_ms"] is None else f"{r['step_ms']:.2f}",
-         "yes" if r["same_tokens"] else "no")
-        for r in rows
+        (r["runtime"], r["precision"], str(r["batch"]), "beam-4" if r["strategy"] == "beam" else "greedy",
+         f"{r['tokens_per_s']:,.0f}", f"{r['call_ms']:.0f}", f"{r['min_call_ms']:.0f}", str(r["runs"]),
+         _ratio(r["vs_keras"]), _ratio(r["beam_vs_greedy"]), _ratio(r["vs_fp32"]), _ratio(r["litert_vs_onnx"]),
+         f"{100 * r['same_rows']:.0f}%")
+        for r in sorted(rows, key=lambda r: (r["batch"], r["strategy"] == "beam", list(DECODING_PATHS).index(r["variant"])))
     ]
-    return _table(header, body, markdown, right=range(2, 10))
+    return _table(header, body, markdown, right=range(2, 13))
 
 
 def _table(header, body, markdown, right=()):
@@ -415,34 +453,44 @@ def summary(rows, translator, manifest):
     skipped = manifest["parity"].get("skipped") or {}
     for name, reason in skipped.items():
         lines.append(f"- {name} left out: {reason}")
+    by_decoding = {(r["variant"], r["batch"], r["strategy"]): r for r in translator}
+    for (name, batch, strategy), row in by_decoding.items():
+        if strategy == "beam" and row["beam_vs_greedy"] is not None and name != "keras":
+            keras_beam = by_decoding["keras", batch, "beam"]["tokens_per_s"]
+            lines.append(f"- {row['runtime']} {row['precision']}, batch {batch}: beam-4 {row['tokens_per_s']:,.0f} tokens/s, "
+                         f"{row['beam_vs_greedy']:.2f}x its greedy and {row['tokens_per_s'] / keras_beam:.2f}x Keras's beam.")
+    differing = sorted({f"{r['variant']} ({r['strategy']}, batch {r['batch']}: {100 * r['same_rows']:.0f}%)"
+                        for r in translator if r["same_rows"] < 1.0})
     if translator:
-        fastest = min(translator, key=lambda r: r["ms_per_token"])
-        lines.append(f"- Decoding: fastest {fastest['runtime']} ({fastest['how']}), "
-                     f"{fastest['ms_per_token']:.2f} ms/token, "
-                     f"{fastest['speedup']:.2f}x the SavedModel `generate` signature.")
-        differing = [r["variant"] for r in translator if not r["same_tokens"]]
-        lines.append("- Greedy tokens identical to Keras's in every decoding row." if not differing
-                     else f"- Greedy tokens differ from Keras's: {', '.join(differing)}.")
+        lines.append("- Every decoding path gave Keras's tokens on every row." if not differing
+                     else "- Rows decoded exactly as Keras: " + "; ".join(differing) + ".")
     return "\n".join(lines)
 
 
 def markdown_section(rows, translator, manifest, setting, info, extra, command):
-    classifier, translator_preset, new_tokens, warmup, repetitions, translator_repetitions = setting
+    classifier, warmup, repetitions, decoding_setting = setting
+    d = decoding_setting
     c = extra
     translator_part = ""
     if translator:
+        skipped = ", ".join(sorted(c["translator_skipped"])) or "none"
         translator_part = f"""
-### Translator decoding, one sentence (batch 1)
+### Translator decoding: every runtime and variant, batch {' and '.join(map(str, BEAM_BATCHES))}, greedy and beam-4
 
-`{translator_preset}` ({c['translator_parameters']:,} parameters, random weights), {SOURCE_LENGTH} random source
-tokens, greedy, no end token: every call decodes exactly {new_tokens} tokens. ms / token = one whole call (encoding
-included) / {new_tokens}; {warmup} warm-up calls, then {translator_repetitions} interleaved repetitions. The
-runtime loops (ONNX Runtime, LiteRT) are the bundle runtime's numpy loop (`kzoo.runtime.decoding.generate`) over a
-KV cache of {new_tokens} positions, as the SavedModel `generate` signature's. "One decode_step" is a single call of
-the exported step graph at position {new_tokens // 2} (SavedModel `decode_step` signature, ONNX `decoder_step`,
-LiteRT `decode_step`), state from the encoder, median of the same repetitions.
+`{d.preset}` with a {c['translator_vocabulary']:,}-token vocabulary ({c['translator_parameters']:,} parameters,
+random weights), {d.source_length} random source tokens per row, no end token: every call decodes exactly
+{d.new_tokens} new tokens per row, over a KV cache of {d.new_tokens} positions (exported with
+`skip_failing=True`; {c['translator_export_s']:.0f} s; variants left out: {skipped}). Tokens/s = batch rows x
+{d.new_tokens} / the median call (encoding included; beams are not counted). Each path: {d.warmup} warm-up call,
+then {d.repetitions} repetitions interleaved with every other path. Keras: `model.generate` (its traced loop
+reused); SavedModel: its `generate` signature (greedy only); ONNX Runtime and LiteRT: the bundle runtime's numpy
+loop (`kzoo.runtime.decoding.generate`) over `encode` + `decode_step` (decode-step contract 2: one prefill call,
+beam parents reordered inside the graph). vs Keras: against Keras's path of the same batch and decoding; beam /
+greedy: against the same variant's greedy at the same batch; vs fp32: against the same runtime's fp32; LiteRT /
+ONNX Runtime: against ONNX Runtime at the same precision. Rows = Keras: the share of rows whose tokens equal
+Keras's (random weights leave many near-tied logits, which any rounding may flip).
 
-{format_translator_table(translator, markdown=True)}
+{format_decoding_table(translator, markdown=True)}
 """
     return f"""## Export: size and latency per format and quantization variant
 
@@ -519,8 +567,8 @@ def main(argv=None):
             parser.error(f"--{name} must be a positive integer; received {value}.")
     setting = list(SETTINGS["quick" if args.quick else "full"])
     if args.repetitions:
-        setting[4] = args.repetitions
-    classifier, translator_preset, new_tokens, warmup, repetitions, translator_repetitions = setting
+        setting[2] = args.repetitions
+    classifier, warmup, repetitions, decoding_setting = setting
     threads = args.threads or usable_cores()
     intra, inter, applied = set_tf_threads(threads)
     command = "python -m benchmarks.export" + (" --quick" if args.quick else "")
@@ -553,15 +601,16 @@ def main(argv=None):
         print(f"\nEncoder classifier, sequence length {SEQUENCE_LENGTH}:\n{format_classifier_table(rows)}", flush=True)
         translator = []
         if not args.no_translator:
-            out, t_manifest, model, source, t_export_s = export_translator(scratch, translator_preset, new_tokens, say)
-            extra.update(translator_parameters=model.count_params(), translator_export_s=t_export_s)
-            t_items, _ = translator_items(out, t_manifest, model, source, new_tokens, threads)
-            say(f"[export] timing {len(t_items)} decoding items: "
-                f"{warmup} warm-up + {translator_repetitions} calls each")
-            t_times = time_items(t_items, warmup, translator_repetitions, loads)
-            keras_tokens = t_items["keras", "generate"]()
-            translator = translator_rows(t_items, t_times, new_tokens, keras_tokens)
-            print(f"\nTranslator decoding, batch 1:\n{format_translator_table(translator)}", flush=True)
+            d = decoding_setting
+            out, t_manifest, model, source, t_export_s = export_translator(scratch, d, say)
+            extra.update(translator_parameters=model.count_params(), translator_export_s=t_export_s,
+                         translator_vocabulary=model.vocabulary_size,
+                         translator_skipped=t_manifest["parity"].get("skipped") or {})
+            t_items, _ = decoding_items(out, t_manifest, model, source, d.new_tokens, threads)
+            say(f"[export] timing {len(t_items)} decoding items: {d.warmup} warm-up + {d.repetitions} calls each")
+            t_times = time_items(t_items, d.warmup, d.repetitions, loads)
+            translator = decoding_rows(t_items, t_times, d.new_tokens)
+            print(f"\nTranslator decoding:\n{format_decoding_table(translator)}", flush=True)
     cpu = os.times()
     loaded = bool(loads) and statistics.median(loads) > usable_cores()
     extra.update(

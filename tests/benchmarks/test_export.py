@@ -14,7 +14,9 @@ FP32_OF = {"savedmodel": "savedmodel", "onnx": "onnx", "onnx_dynamic_int8": "onn
            "tflite_fp16": "tflite_fp32", "tflite_dynamic_int8": "tflite_fp32", "tflite_int8": "tflite_fp32"}
 BATCHES = (1, 8)
 QUICK_REPETITIONS = 5
-TRANSLATOR_PATHS = {"savedmodel", "keras", "onnx", "tflite_fp32"}
+# The quick run's decoding paths: Keras, the SavedModel loop and every variant of the quick translator bundle.
+DECODING_PATHS = {"keras", "savedmodel", "onnx", "onnx_dynamic_int8", "tflite_fp32", "tflite_dynamic_int8"}
+FLOAT_DECODING = {"keras", "savedmodel", "onnx", "tflite_fp32"}
 
 
 @pytest.mark.slow
@@ -46,12 +48,25 @@ def test_quick_run_covers_every_variant_and_writes_its_section(tmp_path):
         assert classifier[int8, 1]["size_bytes"] < classifier[fp32, 1]["size_bytes"], int8
     assert classifier["tflite_fp16", 1]["size_bytes"] < classifier["tflite_fp32", 1]["size_bytes"]
 
-    translator = {r["variant"]: r for r in rows if r["table"] == "translator"}
-    assert set(translator) == TRANSLATOR_PATHS
-    for name, row in translator.items():
-        assert row["ms_per_token"] == pytest.approx(row["call_ms"] / row["new_tokens"]), name
-        assert row["speedup"] == pytest.approx(translator["savedmodel"]["ms_per_token"] / row["ms_per_token"]), name
-        assert row["same_tokens"], name  # Every runtime decodes Keras's greedy tokens.
+    decoding = {(r["variant"], r["batch"], r["strategy"]): r for r in rows if r["table"] == "decoding"}
+    paths = {name for name, _, _ in decoding}
+    assert paths == DECODING_PATHS
+    for batch in (1, 16):
+        assert ("savedmodel", batch, "greedy") in decoding and ("savedmodel", batch, "beam") not in decoding
+        for name in paths - {"savedmodel"}:
+            assert {(name, batch, "greedy"), (name, batch, "beam")} <= set(decoding), name
+    for (name, batch, strategy), row in decoding.items():
+        assert row["tokens_per_s"] == pytest.approx(batch * row["new_tokens"] / (row["call_ms"] / 1000)), name
+        keras = decoding["keras", batch, strategy]
+        assert row["vs_keras"] == pytest.approx(row["tokens_per_s"] / keras["tokens_per_s"]), name
+        if strategy == "beam":
+            greedy = decoding[name, batch, "greedy"]
+            assert row["beam_vs_greedy"] == pytest.approx(row["tokens_per_s"] / greedy["tokens_per_s"]), name
+        if name == "tflite_dynamic_int8":
+            onnx = decoding["onnx_dynamic_int8", batch, strategy]
+            assert row["litert_vs_onnx"] == pytest.approx(row["tokens_per_s"] / onnx["tokens_per_s"])
+        if name in FLOAT_DECODING:  # Float variants decode Keras's tokens on every row of the tiny model.
+            assert row["same_rows"] == 1.0, (name, batch, strategy)
 
     text = markdown.read_text()
     assert other in text
@@ -60,3 +75,4 @@ def test_quick_run_covers_every_variant_and_writes_its_section(tmp_path):
     assert "| format | variant | runtime | batch | size |" in section
     assert section.count("| TFLite | int8 | LiteRT |") == len(BATCHES)
     assert "python -m benchmarks.export --quick" in section
+    assert "| LiteRT | dynamic_int8 | 16 | beam-4 |" in section
