@@ -14,9 +14,10 @@ keras-hub task, say) exports its forward pass alone.
 - `decode_step` (generative models): `token_ids` `[B, T]`, `positions` (`[B]`
   int32, the position of each row's first token), `beam_parents` (`[B]` int32, the
   row of the incoming state each row continues; left out of a fixed-batch graph)
-  and the state -> `logits` `[B, T, V]` and the updated state entries, named
-  `next_<entry>`. The updated entries are gathered by `beam_parents` inside the
-  graph, so a beam search never copies the cache through numpy to reorder it.
+  and the state -> `logits` `[B, T, V]`, the updated state entries named
+  `next_<entry>` (gathered by `beam_parents` inside the graph first) and the new
+  positions of the appended entries (KV caches) named `new_<entry>`, which the
+  runtime writes into the caches it keeps.
 
 Example:
 ```python
@@ -98,9 +99,12 @@ def export_graphs(model, description, batch_size=None):
         state = dict(zip(names, values[len(rows) :]))
         if "beam_parents" in rows:
             state.update({name: tf.gather(state[name], rows["beam_parents"]) for name in description.updated})
-        logits, new_state = model.decode_step(token_ids, state, rows["positions"])
+        # Appended entries (KV caches) are read, not written: the step returns their new positions only.
+        options = {"write_cache": False} if description.appended else {}
+        logits, new_state = model.decode_step(token_ids, state, rows["positions"], **options)
         outputs = {"logits": tf.cast(logits, tf.float32)}
         outputs.update({f"next_{name}": tf.cast(new_state[name], tf.float32) for name in description.updated})
+        outputs.update({f"new_{name}": tf.cast(new_state[name], tf.float32) for name in description.appended})
         return outputs
 
     graphs["decode_step"] = Graph(decode_step, [token_spec] + row_specs + state_specs)

@@ -169,7 +169,7 @@ class KerasReference:
         """Logits of every decode step of Keras's greedy path through the exported step."""
         expected, actual = [], []
         for feeds in self.decode_feeds():
-            state = {name: feeds[name] for name in self.layout["state"]}
+            state = {name: np.array(feeds[name]) for name in self.layout["state"]}  # The step writes caches in place.
             logits, _ = decoding.step(backend, self.layout, feeds["token_ids"], state, feeds["positions"])
             keras_logits, _ = self.model.decode_step(feeds["token_ids"], state, int(feeds["positions"][0]))
             expected.append(np.asarray(keras_logits))

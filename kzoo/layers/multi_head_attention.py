@@ -169,15 +169,19 @@ class MultiHeadAttention(keras.layers.Layer):
         use_causal_mask=False,
         cache=None,
         cache_index=None,
+        write_cache=True,
         return_attention_scores=False,
         training=None,
     ):
         """Attend from `query` `[B, T, D]` to `value` `[B, S, D_v]` (or to itself).
 
         Returns `[B, T, output_dim]`; with a self-attention `cache` also the updated
-        cache `[B, 2, H, S_max, K]` (a cross-attention cache is read only and not
-        returned); with `return_attention_scores` also the attention
-        probabilities `[B, H, T, S]` (always last).
+        cache `[B, 2, H, S_max, K]`, or with `write_cache=False` only the new keys
+        and values `[B, 2, H, T, K]`, for a caller that writes them itself (a
+        cross-attention cache is read only and not returned); with
+        `return_attention_scores` also the attention probabilities `[B, H, T, S]`
+        (always last; over a self-attention cache, `[B, H, T, S_max + T]`: the
+        cache's positions, then the new ones).
         """
         if query_mask is None:
             query_mask = getattr(query, "_keras_mask", None)
@@ -209,13 +213,16 @@ class MultiHeadAttention(keras.layers.Layer):
                 "A self-attention `cache` needs `cache_index`, the position where the "
                 "new keys and values are written."
             )
+        elif cache is not None and (value_mask is not None or attention_mask is not None):
+            raise ValueError(
+                "A self-attention `cache` says itself which positions hold keys (those before "
+                "`cache_index`); drop `value_mask` and `attention_mask`."
+            )
 
         if self.is_cross_attention:
             (query_heads,) = self._split_heads(self.query_dense(query), 1, ops.shape(query)[1])
             if cache is None:
                 key, value_heads = self._split_heads(self.key_value_dense(value), 2, ops.shape(value)[1])
-            else:
-                key, value_heads = cache[:, 0], cache[:, 1]
         else:
             query_heads, key, value_heads = self._split_heads(
                 self.query_key_value_dense(query), 3, ops.shape(query)[1]
@@ -223,23 +230,26 @@ class MultiHeadAttention(keras.layers.Layer):
             if self.rotary_max_wavelength is not None:
                 start = 0 if cache_index is None else cache_index
                 query_heads, key = self._rotate(query_heads, start), self._rotate(key, start)
-            if cache is not None:
-                cache = self._write_cache(cache, key, value_heads, cache_index)
-                key, value_heads = cache[:, 0], cache[:, 1]
 
         mask = self._combined_mask(
             query_length=ops.shape(query)[1],
-            key_length=ops.shape(key)[2],
+            key_length=ops.shape(cache if cache is not None else key)[3 if cache is not None else 2],
             query_mask=query_mask,
             value_mask=value_mask,
             attention_mask=attention_mask,
             use_causal_mask=use_causal_mask,
             cache_index=None if self.is_cross_attention else cache_index,
         )
-        output, probabilities = self._attend(query_heads, key, value_heads, mask, training)
-        outputs = [output]
+        new = None
         if cache is not None and not self.is_cross_attention:
-            outputs.append(cache)
+            new = ops.stack([key, value_heads], axis=1)  # [B, 2, H, T, K]
+        if cache is None:
+            output, probabilities = self._attend(query_heads, key, value_heads, mask, training)
+        else:
+            output, probabilities = self._attend_cache(query_heads, cache, mask, training, new)
+        outputs = [output]
+        if new is not None:
+            outputs.append(self._write_cache(cache, key, value_heads, cache_index) if write_cache else new)
         if return_attention_scores:
             outputs.append(probabilities)
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
@@ -299,15 +309,23 @@ class MultiHeadAttention(keras.layers.Layer):
             mask = combine(mask, ops.expand_dims(ops.cast(value_mask, "float32"), 1))  # [B, 1, S]
         if attention_mask is not None:
             mask = combine(mask, ops.cast(attention_mask, "float32"))  # [B, T, S]
-        if cache_index is not None or use_causal_mask:
-            start = ops.reshape(ops.cast(0 if cache_index is None else cache_index, "int32"), (-1, 1, 1))  # [B or 1, 1, 1]
-            rows = start + ops.reshape(ops.arange(query_length, dtype="int32"), (1, -1, 1))  # [B or 1, T, 1]
+        if cache_index is not None:
+            # Over a cache: its positions before each row's start, then the T new ones (causally, if asked).
+            start = ops.reshape(ops.cast(cache_index, "int32"), (-1, 1, 1))  # [B or 1, 1, 1]
             columns = ops.reshape(ops.arange(key_length, dtype="int32"), (1, 1, -1))  # [1, 1, S]
-            if use_causal_mask:
-                visible = ops.less_equal(columns, rows)
-            else:  # A cache without causality still hides the slots not written yet.
-                visible = ops.less(columns, start + query_length)
-            mask = combine(mask, ops.cast(visible, "float32"))  # [B or 1, T or 1, S]
+            written = ops.cast(ops.less(columns, start), "float32")  # [B or 1, 1, S]
+            rows = ops.reshape(ops.arange(query_length, dtype="int32"), (-1, 1))  # [T, 1]
+            new_columns = ops.reshape(ops.arange(query_length, dtype="int32"), (1, -1))  # [1, T]
+            new = ops.less_equal(new_columns, rows) if use_causal_mask else ops.ones_like(ops.less(new_columns, rows))
+            new = ops.expand_dims(ops.cast(new, "float32"), 0)  # [1, T, T]
+            shape = (ops.shape(written)[0], query_length)
+            visible = ops.concatenate([ops.broadcast_to(written, (*shape, key_length)),
+                                       ops.broadcast_to(new, (*shape, query_length))], axis=-1)  # [B or 1, T, S + T]
+            mask = combine(mask, visible)
+        elif use_causal_mask:
+            rows = ops.reshape(ops.arange(query_length, dtype="int32"), (1, -1, 1))  # [1, T, 1]
+            columns = ops.reshape(ops.arange(key_length, dtype="int32"), (1, 1, -1))  # [1, 1, S]
+            mask = combine(mask, ops.cast(ops.less_equal(columns, rows), "float32"))  # [1, T, S]
         return mask
 
     def _attend(self, query, key, value, mask, training):
@@ -323,6 +341,41 @@ class MultiHeadAttention(keras.layers.Layer):
         context = ops.matmul(dropped, ops.cast(value, self.compute_dtype))  # [B, H, T, K]
         context = ops.transpose(context, (0, 2, 1, 3))  # [B, T, H, K]
         context = ops.reshape(context, (-1, ops.shape(query)[2], self.num_heads * self.key_dim))  # [B, T, H*K]
+        return self.output_dense(context), probabilities
+
+    def _attend_cache(self, query, cache, mask, training, new=None):
+        """query [B, H, T, K] over `cache` [B, 2, H, S, K] (keys, then values), and over `new` [B, 2, H, T, K] when given.
+
+        The cache is read where it lies: one matmul of the query with both its halves
+        (the values' scores are thrown away; at T=1 that costs little), so neither
+        half is sliced into a copy, and nothing is written here. Returns output
+        [B, T, D] and probabilities [B, H, T, S (+ T)].
+        """
+        query = ops.expand_dims(query * ops.cast(1.0 / math.sqrt(self.key_dim), query.dtype), 1)  # [B, 1, H, T, K]
+
+        def scores_over(stacked):
+            both = ops.matmul(query, ops.transpose(ops.cast(stacked, query.dtype), (0, 1, 2, 4, 3)))  # [B, 2, H, T, S]
+            return both[:, 0]
+
+        scores = scores_over(cache)
+        if new is not None:
+            scores = ops.concatenate([scores, scores_over(new)], axis=-1)  # [B, H, T, S + T]
+        scores = ops.cast(scores, "float32")
+        if mask is not None:
+            scores = mask_scores(scores, ops.expand_dims(mask, 1))
+        probabilities = ops.cast(ops.softmax(scores, axis=-1), self.compute_dtype)
+        attention_recording.record(self, probabilities)
+        dropped = ops.expand_dims(self.dropout_layer(probabilities, training=training), 1)  # [B, 1, H, T, S (+ T)]
+        cache_length = ops.shape(cache)[3]
+
+        def context_from(weights, stacked):
+            return ops.matmul(weights, ops.cast(stacked, self.compute_dtype))[:, 1]  # [B, H, T, K]
+
+        context = context_from(dropped[..., :cache_length], cache)
+        if new is not None:
+            context = context + context_from(dropped[..., cache_length:], new)
+        context = ops.transpose(context, (0, 2, 1, 3))  # [B, T, H, K]
+        context = ops.reshape(context, (-1, ops.shape(context)[1], self.num_heads * self.key_dim))  # [B, T, H*K]
         return self.output_dense(context), probabilities
 
     def load_keras_weights(self, reference):
@@ -382,16 +435,21 @@ class MultiHeadAttention(keras.layers.Layer):
         use_causal_mask=False,
         cache=None,
         cache_index=None,
+        write_cache=True,
         return_attention_scores=False,
         training=None,
     ):
         width = self.output_dim or query.shape[-1]
         output = keras.KerasTensor(query.shape[:-1] + (width,), dtype=self.compute_dtype)
         outputs = [output]
-        if cache is not None and not self.is_cross_attention:
-            outputs.append(keras.KerasTensor(cache.shape, dtype=cache.dtype))
+        self_cache = cache is not None and not self.is_cross_attention
+        if self_cache:
+            shape = cache.shape if write_cache else cache.shape[:3] + (query.shape[1],) + cache.shape[4:]
+            outputs.append(keras.KerasTensor(shape, dtype=cache.dtype))
         if return_attention_scores:
             key_length = cache.shape[3] if cache is not None else (value if value is not None else query).shape[1]
+            if self_cache:
+                key_length = None if key_length is None or query.shape[1] is None else key_length + query.shape[1]
             outputs.append(
                 keras.KerasTensor((query.shape[0], self.num_heads, query.shape[1], key_length), self.compute_dtype)
             )

@@ -20,12 +20,14 @@ class TransformerDecoderBlock(keras.layers.Layer):
 
     The same `call` serves training and cached decoding: pass
     `self_attention_cache` `[B, 2, H, S_max, K]` and `cache_index` to decode T new
-    tokens at positions `cache_index ... cache_index + T - 1`; the updated cache is
-    returned. Cross-attention then reads `cross_attention_cache` `[B, 2, H, S, K]`
+    tokens at positions `cache_index ... cache_index + T - 1` (`cache_index` a scalar
+    or `[B]`, a position per row); the updated cache is returned, or with
+    `write_cache=False` only the new keys and values `[B, 2, H, T, K]`, for a caller
+    that keeps the cache itself (the exported decode step). Cross-attention then reads `cross_attention_cache` `[B, 2, H, S, K]`
     from `compute_cross_attention_cache(encoder_sequence)`, computed once.
 
-    Masks: `decoder_padding_mask` `[B, T]` hides padded decoder keys (with a cache
-    it covers the cache slots, `[B, S_max]`),
+    Masks: `decoder_padding_mask` `[B, T]` hides padded decoder keys (not with a
+    cache: there `cache_index` says which slots hold keys),
     `encoder_padding_mask` `[B, S]` padded encoder keys (Keras masks on the
     sequences are used when these are not given); `use_causal_mask` (default True)
     hides future positions.
@@ -146,6 +148,7 @@ class TransformerDecoderBlock(keras.layers.Layer):
         cache_index=None,
         cross_attention_cache=None,
         use_causal_mask=True,
+        write_cache=True,
         return_attention_scores=False,
         training=None,
     ):
@@ -180,6 +183,7 @@ class TransformerDecoderBlock(keras.layers.Layer):
             use_causal_mask=use_causal_mask,
             cache=self_attention_cache,
             cache_index=cache_index,
+            write_cache=write_cache,
             training=training,
         )
         if self_attention_cache is not None:
@@ -227,12 +231,16 @@ class TransformerDecoderBlock(keras.layers.Layer):
         cache_index=None,
         cross_attention_cache=None,
         use_causal_mask=True,
+        write_cache=True,
         return_attention_scores=False,
         training=None,
     ):
         outputs = [keras.KerasTensor(decoder_sequence.shape, dtype=self.compute_dtype)]
         if self_attention_cache is not None:
-            outputs.append(keras.KerasTensor(self_attention_cache.shape, dtype=self_attention_cache.dtype))
+            shape = self_attention_cache.shape
+            if not write_cache:
+                shape = shape[:3] + (decoder_sequence.shape[1],) + shape[4:]
+            outputs.append(keras.KerasTensor(shape, dtype=self_attention_cache.dtype))
         if return_attention_scores:
             if encoder_sequence is not None:
                 length = encoder_sequence.shape[1]

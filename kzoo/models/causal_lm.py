@@ -61,9 +61,13 @@ class CausalLM(keras.Model):
         shape = self.backbone.cache_shape(batch_size, max_length)
         return {name: ops.zeros(shape, dtype=dtype) for name in self.backbone.cache_names()}
 
-    def decode_step(self, token_ids, state, index):
-        """token_ids [B, T] at positions index.. (a scalar, or [B]: a position per row) -> logits [B, T, V] (float32), new state."""
-        hidden, caches = self.backbone.forward_with_cache(token_ids, state, index)
+    def decode_step(self, token_ids, state, index, write_cache=True):
+        """token_ids [B, T] at positions index.. (a scalar, or [B]: a position per row) -> logits [B, T, V] (float32), new state.
+
+        With `write_cache=False` the returned state holds each layer's new keys and
+        values `[B, 2, H, T, K]` instead of the updated cache (see `ExportDescription.appended`).
+        """
+        hidden, caches = self.backbone.forward_with_cache(token_ids, state, index, write_cache=write_cache)
         logits = ops.cast(self.backbone.token_embedding(hidden, reverse=True), "float32")
         return logits, caches
 
@@ -76,7 +80,7 @@ class CausalLM(keras.Model):
             task_kind=self.task_kinds[0],
             max_length=max_length,
             state={name: {"shape": shape, "dtype": "float32", "source": "zeros"} for name in names},
-            updated=names,
+            appended=names,
             attention=(self.backbone.num_heads, self.backbone.hidden_dim),
         )
 

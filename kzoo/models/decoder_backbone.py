@@ -14,7 +14,7 @@ from kzoo.models.serialization import backbone_config, set_dtype_policy
 from kzoo.runtime.validation import check_choice, check_positive_int, check_rate
 
 
-def _forward(backbone_layers, token_ids, padding_mask=None, state=None, cache_index=None):
+def _forward(backbone_layers, token_ids, padding_mask=None, state=None, cache_index=None, write_cache=True):
     """The one forward pass of the decoder, uncached (training) or cached over `state`'s caches (decoding).
 
     token_ids [B, T] -> hidden [B, T, D] (and the updated `{"cache_<layer>": [B, 2, H, S, K]}`).
@@ -29,7 +29,8 @@ def _forward(backbone_layers, token_ids, padding_mask=None, state=None, cache_in
         if state is None:
             x = block(x, decoder_padding_mask=padding_mask)
         else:
-            x, updated[f"cache_{layer}"] = block(x, self_attention_cache=state[f"cache_{layer}"], cache_index=cache_index)
+            x, updated[f"cache_{layer}"] = block(x, self_attention_cache=state[f"cache_{layer}"], cache_index=cache_index,
+                                                 write_cache=write_cache)
     x = final_norm(x)
     return x if state is None else (x, updated)
 
@@ -150,9 +151,10 @@ class DecoderBackbone(keras.Model):
         """`cache_0`, `cache_1`, ...: the decoding-state entry of each layer's KV cache."""
         return tuple(f"cache_{layer}" for layer in range(self.num_layers))
 
-    def forward_with_cache(self, token_ids, state, cache_index):
-        """token_ids [B, T] at positions cache_index.. -> hidden [B, T, D], the updated `cache_<layer>` entries."""
-        return _forward(self._backbone_layers, token_ids, state=state, cache_index=cache_index)
+    def forward_with_cache(self, token_ids, state, cache_index, write_cache=True):
+        """token_ids [B, T] at positions cache_index.. -> hidden [B, T, D], the updated `cache_<layer>` entries
+        (with `write_cache=False`, each layer's new keys and values)."""
+        return _forward(self._backbone_layers, token_ids, state=state, cache_index=cache_index, write_cache=write_cache)
 
     def get_config(self):
         return backbone_config(

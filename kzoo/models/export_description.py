@@ -16,9 +16,15 @@ The parts of every export:
   at different lengths step together), `beam_parents` (`[B]` int32, the row of the
   incoming state each row continues: the `updated` entries are reordered inside
   the graph; not in graphs of a fixed batch, which run one row at a time) and the
-  state -> `logits` `[B, T, V]` and `next_<entry>` for every `updated` entry.
+  state -> `logits` `[B, T, V]`, `next_<entry>` for every `updated` entry (a whole
+  new value: the GRU's hidden state) and `new_<entry>` for every `appended` entry
+  (a KV cache `[B, 2, H, S, K]`: the step reads it, returns only the T new keys
+  and values `[B, 2, H, T, K]`, and the runtime writes them in place at each row's
+  positions on axis `POSITION_AXIS` and reorders the cache for beams itself; so no
+  step copies a whole cache into or out of the graph).
   Version 1 of this contract (bundles written before) took one scalar `index`
-  for the whole batch and no `beam_parents`; `kzoo.runtime.decoding` drives both.
+  for the whole batch and no `beam_parents`, and returned whole caches as
+  `updated` entries; `kzoo.runtime.decoding` drives both.
 
 `state` maps each decoding-state entry to `{"shape", "dtype", "source"}`: shape
 with -1 for the batch (and any dynamic axis), and where the runtime gets it
@@ -38,6 +44,8 @@ import dataclasses
 
 # The decode-step contract this exporter writes (see the module docstring).
 DECODE_STEP_CONTRACT = 2
+# The axis of an appended state entry (`[B, 2, H, S, K]`) that holds positions.
+POSITION_AXIS = 3
 # ONNX keeps one file per exported part; these are the file names every bundle uses.
 ONNX_FILES = {"serving_default": "model.onnx", "encode": "encoder.onnx", "decode_step": "decoder_step.onnx"}
 SOURCE_INPUTS = ("encoder_token_ids", "encoder_padding_mask")
@@ -54,7 +62,9 @@ class ExportDescription:
         max_length: int or None. Positions `decode_step` decodes (its cache size).
         state: dict. Decoding-state entries of `decode_step` (see the module
             docstring); empty for a model that does not decode.
-        updated: tuple of str. The state entries `decode_step` returns updated.
+        updated: tuple of str. The state entries `decode_step` returns whole (`next_<entry>`).
+        appended: tuple of str. The state entries `decode_step` reads and returns
+            only the new positions of (`new_<entry>`), for the runtime to write.
         encoder: bool. Whether the model has an `encode` part (encoder-decoders).
         step_tokens: int or None. Tokens per `decode_step` call when fixed
             (the GRU steps its cell one token at a time); None for any number.
@@ -75,6 +85,7 @@ class ExportDescription:
     max_length: int = None
     state: dict = dataclasses.field(default_factory=dict)
     updated: tuple = ()
+    appended: tuple = ()
     encoder: bool = False
     step_tokens: int = None
     tflite_static_batch: str = None
@@ -109,16 +120,19 @@ class ExportDescription:
         return {part: ONNX_FILES[part] for part in parts}
 
     def step_inputs(self, batch_size=None):
-        """The per-row inputs of `decode_step` after `token_ids`: `positions`, and `beam_parents` unless the batch is fixed."""
-        return ("positions",) if batch_size else ("positions", "beam_parents")
+        """The per-row inputs of `decode_step` after `token_ids`: `positions`, and `beam_parents` when there are
+        `updated` entries to reorder and the batch is not fixed."""
+        return ("positions", "beam_parents") if self.updated and not batch_size else ("positions",)
 
     def decoding_layout(self):
         """The manifest's `decoding` entry, or None for a model that does not decode.
 
-        `{"contract", "state", "updated", "step_inputs", "prefill"}`: the decode-step
-        contract version, the state entries and those a step returns, the per-row
-        inputs of a dynamic-batch step, and whether one step takes a whole prompt
-        (`step_tokens` not fixed), so a causal LM's prompt is one call.
+        `{"contract", "state", "updated", "appended", "position_axis", "step_inputs",
+        "prefill"}`: the decode-step contract version, the state entries, those a
+        step returns whole and those it returns the new positions of (and their
+        positions axis), the per-row inputs of a dynamic-batch step, and whether one
+        step takes a whole prompt (`step_tokens` not fixed), so a causal LM's prompt
+        is one call.
         """
         if not self.generative:
             return None
@@ -126,6 +140,8 @@ class ExportDescription:
             "contract": DECODE_STEP_CONTRACT,
             "state": {name: dict(entry) for name, entry in self.state.items()},
             "updated": list(self.updated),
+            "appended": list(self.appended),
+            "position_axis": POSITION_AXIS,
             "step_inputs": ["token_ids", *self.step_inputs()],
             "prefill": self.step_tokens is None,
         }

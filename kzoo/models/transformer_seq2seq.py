@@ -230,10 +230,12 @@ class TransformerSeq2Seq(keras.Model):
         decoder_padding_mask=None,
         state=None,
         cache_index=None,
+        write_cache=True,
     ):
         """The decoder, uncached over a whole target, or cached from `cache_index` over `state`'s caches.
 
-        Cached, it returns the hidden states and the updated `cache_<layer>` entries.
+        Cached, it returns the hidden states and the updated `cache_<layer>` entries
+        (with `write_cache=False`, each layer's new keys and values instead).
         """
         x = self._embed(self._decoder_layers, token_ids, start_index=0 if cache_index is None else cache_index)
         updated = {}
@@ -252,6 +254,7 @@ class TransformerSeq2Seq(keras.Model):
                     self_attention_cache=state[f"cache_{layer}"],
                     cache_index=cache_index,
                     cross_attention_cache=state[f"cross_cache_{layer}"],
+                    write_cache=write_cache,
                 )
         return x if state is None else (x, updated)
 
@@ -278,10 +281,15 @@ class TransformerSeq2Seq(keras.Model):
             state[f"cross_cache_{layer}"] = block.compute_cross_attention_cache(encoded)
         return state
 
-    def decode_step(self, token_ids, state, index):
-        """token_ids [B, T] at positions index.. (a scalar, or [B]: a position per row) -> logits [B, T, V] (float32), new state."""
+    def decode_step(self, token_ids, state, index, write_cache=True):
+        """token_ids [B, T] at positions index.. (a scalar, or [B]: a position per row) -> logits [B, T, V] (float32), new state.
+
+        With `write_cache=False` the returned state holds each `cache_<layer>`'s new
+        keys and values `[B, 2, H, T, K]` instead of the updated cache (see
+        `ExportDescription.appended`).
+        """
         hidden, caches = self._decode(token_ids, encoder_padding_mask=state["encoder_padding_mask"], state=state,
-                                      cache_index=index)
+                                      cache_index=index, write_cache=write_cache)
         logits = ops.cast(self._project(hidden), "float32")
         return logits, dict(state, **caches)
 
@@ -301,7 +309,7 @@ class TransformerSeq2Seq(keras.Model):
             task_kind=self.task_kinds[0],
             max_length=max_length,
             state=state,
-            updated=tuple(f"cache_{layer}" for layer in range(layers)),
+            appended=tuple(f"cache_{layer}" for layer in range(layers)),
             encoder=True,
             attention=(self.num_heads, self.hidden_dim),
             special_tokens=("start",),

@@ -212,21 +212,30 @@ def start_state(backend, layout, inputs, batch):
 
 
 def step(backend, layout, token_ids, state, positions, parents=None):
-    """One `decode_step` of rows at their own `positions`: logits `[B, T, V]` and the state with its updated entries.
+    """One `decode_step` of rows at their own `positions`: logits `[B, T, V]` and the new state.
 
     Args:
         token_ids: int32 `[B, T]`, the tokens at `positions[b], positions[b] + 1, ...`.
         state: the decoding state (one row per row of the previous step's output).
+            Its appended entries (KV caches) are written in place, unless `parents`
+            reorders them into new arrays first.
         positions: int `[B]`.
         parents: int `[B]` or None. The state row each row continues (beam search);
             None: its own.
 
-    A graph without `beam_parents` (a fixed-batch TFLite graph, or one written
-    before the version-2 contract) has its updated entries reordered here; a
-    version-1 graph takes one scalar `index`, so its rows must share a position.
+    The layout's appended entries are reordered here (a numpy gather) and get the
+    step's new keys and values written at each row's positions; its updated
+    entries are replaced by the step's outputs, reordered inside the graph when it
+    takes `beam_parents` (else here). A version-1 graph takes one scalar `index`,
+    so its rows must share a position.
     """
     names = backend.input_names("decode_step")
     positions = np.asarray(positions, "int32")
+    appended = layout.get("appended", [])
+    if parents is not None and np.array_equal(parents, np.arange(len(parents))):
+        parents = None  # Every beam continues itself: nothing to reorder.
+    if parents is not None:
+        state = dict(state, **{name: state[name][parents] for name in appended})
     feeds = dict(state, token_ids=token_ids)
     if "beam_parents" in names:
         feeds["beam_parents"] = np.arange(len(positions), dtype="int32") if parents is None else parents
@@ -239,10 +248,18 @@ def step(backend, layout, token_ids, state, positions, parents=None):
     else:
         feeds["positions"] = positions
     outputs = backend.run("decode_step", feeds)
-    updated = dict(state)
+    new_state = dict(state)
     for name in layout["updated"]:
-        updated[name] = outputs[f"next_{name}"]
-    return outputs["logits"], updated
+        new_state[name] = outputs[f"next_{name}"]
+    for name in appended:
+        _write_positions(new_state[name], outputs[f"new_{name}"], positions, layout["position_axis"])
+    return outputs["logits"], new_state
+
+
+def _write_positions(cache, new, positions, axis):
+    """Write `new` (T positions on `axis`) into `cache` in place, row b from `positions[b]` on."""
+    slots = positions[:, None] + np.arange(new.shape[axis])  # [B, T]
+    np.moveaxis(cache, axis, 1)[np.arange(len(positions))[:, None], slots] = np.moveaxis(new, axis, 1)
 
 
 def generate(backend, layout, inputs, max_new_tokens, max_length, options=DecodingOptions()):

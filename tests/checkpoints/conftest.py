@@ -46,7 +46,7 @@ class KerasBackend:
         self.parts = list(description.parts)
 
     def input_names(self, part):
-        return ["token_ids", "positions", "beam_parents", *self.description.state]
+        return ["token_ids", *self.description.step_inputs(), *self.description.state]
 
     def run(self, part, feeds):
         if part == "encode":
@@ -54,8 +54,10 @@ class KerasBackend:
             return {k: np.asarray(v) for k, v in state.items() if self.description.state[k]["source"] == "encode"}
         state = {name: feeds[name] for name in self.description.state}
         state.update({name: state[name][feeds["beam_parents"]] for name in self.description.updated})
-        logits, new = self.model.decode_step(feeds["token_ids"], state, feeds["positions"])
-        return {"logits": np.asarray(logits), **{f"next_{n}": np.asarray(new[n]) for n in self.description.updated}}
+        logits, new = self.model.decode_step(feeds["token_ids"], state, feeds["positions"],
+                                             write_cache=not self.description.appended)
+        return {"logits": np.asarray(logits), **{f"next_{n}": np.asarray(new[n]) for n in self.description.updated},
+                **{f"new_{n}": np.asarray(new[n]) for n in self.description.appended}}
 
 
 def same_tokens(ours, theirs, pad):

@@ -26,6 +26,10 @@ def test_decoding_graphs_take_the_declared_state_and_return_the_updated_entries(
     assert tuple(step.input_signature[0].shape) == (1, 1)  # The GRU steps its cell one token at a time.
     outputs = step.concrete().structured_outputs
     assert set(outputs) == {"logits", "next_state"}
+    lm = kzoo.create("causal_lm_tiny", vocabulary_size=30, num_layers=2)
+    step = export_graphs(lm, describe(lm, max_length=9))["decode_step"]
+    assert [spec.name for spec in step.input_signature] == ["token_ids", "positions", "cache_0", "cache_1"]
+    assert set(step.concrete().structured_outputs) == {"logits", "new_cache_0", "new_cache_1"}
     encoded = graphs["encode"].concrete()(encoder_token_ids=np.ones((1, 5), "int32"),
                                           encoder_padding_mask=np.ones((1, 5), "int32"))
     assert set(encoded) == {"state", "encoder_output", "projected_keys"}

@@ -97,5 +97,12 @@ def check_rows_decode_at_their_own_positions(model, start_inputs, target_ids, at
     rows = np.arange(batch)
     for offset in range(2):
         positions = (lengths + offset).astype("int32")
-        logits, state = model.decode_step(target_ids[rows, positions][:, None], state, positions)
+        tokens = target_ids[rows, positions][:, None]
+        logits, new = model.decode_step(tokens, state, positions, write_cache=False)
         np.testing.assert_allclose(np.asarray(logits[:, 0]), expected[rows, positions], atol=atol)
+        written, state = model.decode_step(tokens, state, positions)
+        np.testing.assert_allclose(np.asarray(written), np.asarray(logits), atol=atol)
+        # Without writing, a step returns each cache's new keys and values: what writing puts at the positions.
+        for name in (name for name in state if name.startswith("cache_")):
+            placed = np.asarray(state[name])[rows, :, :, positions]  # [B, 2, H, K]
+            np.testing.assert_allclose(np.asarray(new[name])[:, :, :, 0], placed, atol=atol)

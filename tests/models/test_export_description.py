@@ -36,8 +36,12 @@ def test_the_declared_decoding_state_is_what_start_decoding_returns(preset, over
         assert all(declared in (-1, actual) for declared, actual in zip(entry["shape"], shape)), (name, entry, shape)
     layout = description.decoding_layout()
     assert layout["updated"] == list(description.updated) and set(description.updated) <= set(layout["state"])
-    assert layout["contract"] == 2 and layout["step_inputs"] == ["token_ids", "positions", "beam_parents"]
-    assert layout["prefill"] == (description.step_tokens is None)
+    assert layout["appended"] == list(description.appended) and set(description.appended) <= set(layout["state"])
+    assert not set(description.updated) & set(description.appended)
+    # A GRU's hidden state is returned whole and reordered in the graph; Transformer caches are appended to.
+    reordered = ["beam_parents"] if description.updated else []
+    assert layout["contract"] == 2 and layout["step_inputs"] == ["token_ids", "positions", *reordered]
+    assert layout["prefill"] == (description.step_tokens is None) and layout["position_axis"] == 3
 
 
 def test_encoder_decoders_need_a_start_token_and_the_gru_a_static_tflite_batch():
