@@ -1,7 +1,6 @@
 """The GPT-style decoder-only backbone."""
 
 import keras
-from keras import ops
 
 from kzoo.layers import TransformerDecoderBlock
 from kzoo.layers.position_encodings import (

@@ -429,6 +429,7 @@ def _beam_search(backend, layout, first_logits, state, lengths, options, max_new
     positions = np.repeat(lengths, beams).astype("int32")
     logits = np.repeat(first_logits, beams, axis=0)  # [B * K, V]
     end = -1 if end_token_id is None else end_token_id
+    parents = newest = None  # The kept beams' rows and tokens, fed to the next step.
     for count in range(max_new_tokens):
         if count:
             logits, state = step(backend, layout, newest[:, None], state, positions + count - 1, parents)
