@@ -352,7 +352,8 @@ def decoding_rows(items, times, new_tokens):
     for row in rows:
         keras_row = by["keras", row["batch"], row["strategy"]]
         greedy = by.get((row["variant"], row["batch"], "greedy"))
-        same_precision_onnx = by.get((row["variant"].replace("tflite", "onnx"), row["batch"], row["strategy"]))
+        onnx_twin = {"tflite_fp32": "onnx", "tflite_dynamic_int8": "onnx_dynamic_int8"}.get(row["variant"])
+        same_precision_onnx = by.get((onnx_twin, row["batch"], row["strategy"]))
         row["vs_keras"] = row["tokens_per_s"] / keras_row["tokens_per_s"]
         row["beam_vs_greedy"] = row["tokens_per_s"] / greedy["tokens_per_s"] if row["strategy"] == "beam" else None
         reference = same_precision_onnx if row["runtime"] == "LiteRT" else None
@@ -473,7 +474,7 @@ def markdown_section(rows, translator, manifest, setting, info, extra, command):
     c = extra
     translator_part = ""
     if translator:
-        skipped = ", ".join(sorted(c["translator_skipped"])) or "none"
+        skipped = "; ".join(f"{name} ({reason})" for name, reason in sorted(c["translator_skipped"].items())) or "none"
         translator_part = f"""
 ### Translator decoding: every runtime and variant, batch {' and '.join(map(str, BEAM_BATCHES))}, greedy and beam-4
 
@@ -484,8 +485,9 @@ random weights), {d.source_length} random source tokens per row, no end token: e
 {d.new_tokens} / the median call (encoding included; beams are not counted). Each path: {d.warmup} warm-up call,
 then {d.repetitions} repetitions interleaved with every other path. Keras: `model.generate` (its traced loop
 reused); SavedModel: its `generate` signature (greedy only); ONNX Runtime and LiteRT: the bundle runtime's numpy
-loop (`kzoo.runtime.decoding.generate`) over `encode` + `decode_step` (decode-step contract 2: one prefill call,
-beam parents reordered inside the graph). vs Keras: against Keras's path of the same batch and decoding; beam /
+loop (`kzoo.runtime.decoding.generate`) over `encode` + `decode_step` (decode-step contract 2: one prefill call;
+the step reads the KV caches the runtime keeps, which writes the new keys and values in place and reorders beams
+itself). vs Keras: against Keras's path of the same batch and decoding; beam /
 greedy: against the same variant's greedy at the same batch; vs fp32: against the same runtime's fp32; LiteRT /
 ONNX Runtime: against ONNX Runtime at the same precision. Rows = Keras: the share of rows whose tokens equal
 Keras's (random weights leave many near-tied logits, which any rounding may flip).
@@ -611,6 +613,8 @@ def main(argv=None):
             t_times = time_items(t_items, d.warmup, d.repetitions, loads)
             translator = decoding_rows(t_items, t_times, d.new_tokens)
             print(f"\nTranslator decoding:\n{format_decoding_table(translator)}", flush=True)
+            for name, reason in extra["translator_skipped"].items():
+                print(f"Left out {name}: {reason}", flush=True)
     cpu = os.times()
     loaded = bool(loads) and statistics.median(loads) > usable_cores()
     extra.update(
