@@ -94,6 +94,7 @@ VARIANTS = (
     ("savedmodel", "TensorFlow", "SavedModel", "fp32", "savedmodel"),
     ("onnx", "ONNX Runtime", "ONNX", "fp32", "onnx"),
     ("onnx_dynamic_int8", "ONNX Runtime", "ONNX", "dynamic_int8", "onnx"),
+    ("onnx_int4", "ONNX Runtime", "ONNX", "int4", "onnx"),
     ("tflite_fp32", "LiteRT", "TFLite", "fp32", "tflite_fp32"),
     ("tflite_fp16", "LiteRT", "TFLite", "fp16", "tflite_fp32"),
     ("tflite_dynamic_int8", "LiteRT", "TFLite", "dynamic_int8", "tflite_fp32"),
@@ -316,18 +317,10 @@ def decoding_items(out, manifest, model, source, new_tokens, threads):
     return items, loaded
 
 
-# path -> (runtime, precision), in table order.
-DECODING_PATHS = {
-    "keras": ("TensorFlow", "Keras `generate`"),
-    "savedmodel": ("TensorFlow", "SavedModel `generate`"),
-    "onnx": ("ONNX Runtime", "fp32"),
-    "onnx_dynamic_int8": ("ONNX Runtime", "dynamic_int8"),
-    "onnx_int4": ("ONNX Runtime", "int4"),
-    "tflite_fp32": ("LiteRT", "fp32"),
-    "tflite_fp16": ("LiteRT", "fp16"),
-    "tflite_dynamic_int8": ("LiteRT", "dynamic_int8"),
-    "tflite_int8": ("LiteRT", "int8"),
-}
+# path -> (runtime, precision), in table order: Keras, then every variant of VARIANTS.
+DECODING_PATHS = {"keras": ("TensorFlow", "Keras `generate`"), "savedmodel": ("TensorFlow", "SavedModel `generate`")}
+DECODING_PATHS.update({name: (runtime, precision) for name, runtime, _, precision, _ in VARIANTS if name != "savedmodel"})
+FP32_TWIN = {name: fp32 for name, *_, fp32 in VARIANTS if name != "savedmodel"}
 STRATEGIES = {"greedy": {}, "beam": {"strategy": "beam", "num_beams": 4}}
 BEAM_BATCHES = (1, 16)
 
@@ -352,13 +345,14 @@ def decoding_rows(items, times, new_tokens):
     for row in rows:
         keras_row = by["keras", row["batch"], row["strategy"]]
         greedy = by.get((row["variant"], row["batch"], "greedy"))
-        onnx_twin = {"tflite_fp32": "onnx", "tflite_dynamic_int8": "onnx_dynamic_int8"}.get(row["variant"])
+        onnx_twin = next((name for name, (runtime, precision) in DECODING_PATHS.items()
+                          if runtime == "ONNX Runtime" and precision == row["precision"]), None)
         same_precision_onnx = by.get((onnx_twin, row["batch"], row["strategy"]))
         row["vs_keras"] = row["tokens_per_s"] / keras_row["tokens_per_s"]
         row["beam_vs_greedy"] = row["tokens_per_s"] / greedy["tokens_per_s"] if row["strategy"] == "beam" else None
         reference = same_precision_onnx if row["runtime"] == "LiteRT" else None
         row["litert_vs_onnx"] = row["tokens_per_s"] / reference["tokens_per_s"] if reference else None
-        fp32 = by.get(({"ONNX Runtime": "onnx", "LiteRT": "tflite_fp32"}.get(row["runtime"]), row["batch"], row["strategy"]))
+        fp32 = by.get((FP32_TWIN.get(row["variant"]), row["batch"], row["strategy"]))
         row["vs_fp32"] = row["tokens_per_s"] / fp32["tokens_per_s"] if fp32 else None
     return rows
 
