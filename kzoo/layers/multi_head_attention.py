@@ -39,11 +39,12 @@ class MultiHeadAttention(keras.layers.Layer):
 
     The cache has a fixed shape `[B, 2, num_heads, S_max, key_dim]` (keys, then
     values; heads before positions so attention reads it without a transpose).
-    Self-attention writes the new keys and values at `cache_index` and attends over
-    positions `< cache_index + T` (and, with `use_causal_mask`, over positions
-    `<= cache_index + t` for query row `t`). `cache_index` is one position for the
-    whole batch (a scalar) or one per row (`[B]`): rows at different lengths
-    decode in one call, each writing and attending up to its own position. Cross-attention reads a cache computed
+    Self-attention attends over the cache's positions `< cache_index` and the T new
+    keys (with `use_causal_mask`, new key `t'` only from query row `t >= t'`), read
+    where they lie, then writes the new keys and values at `cache_index` (or, with
+    `write_cache=False`, returns them for the caller to write). `cache_index` is one
+    position for the whole batch (a scalar) or one per row (`[B]`): rows at
+    different lengths decode in one call. Cross-attention reads a cache computed
     once by `compute_key_value_cache(value)` and never writes it.
 
     Args:
@@ -233,7 +234,7 @@ class MultiHeadAttention(keras.layers.Layer):
 
         mask = self._combined_mask(
             query_length=ops.shape(query)[1],
-            key_length=ops.shape(cache if cache is not None else key)[3 if cache is not None else 2],
+            key_length=ops.shape(cache)[3] if cache is not None else ops.shape(key)[2],
             query_mask=query_mask,
             value_mask=value_mask,
             attention_mask=attention_mask,
