@@ -13,7 +13,8 @@ keras-hub task, say) exports its forward pass alone.
   whose source is "encode".
 - `decode_step` (generative models): `token_ids` `[B, T]`, `positions` (`[B]`
   int32, the position of each row's first token), `beam_parents` (`[B]` int32, the
-  row of the incoming state each row continues; left out of a fixed-batch graph)
+  row of the incoming state each row continues; only when there are `updated`
+  entries, and not in a fixed-batch graph)
   and the state -> `logits` `[B, T, V]`, the updated state entries named
   `next_<entry>` (gathered by `beam_parents` inside the graph first) and the new
   positions of the appended entries (KV caches) named `new_<entry>`, which the

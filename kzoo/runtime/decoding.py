@@ -6,9 +6,10 @@ Keras model's tokens; the two share this module's options, prompt buffer and out
 trimming, so their rules cannot drift apart. The loop differs where the exported
 step allows it (decode-step contract 2, see `kzoo.models.ExportDescription`): one
 prefill call reads every row's whole prompt, then every row steps at its own
-position (the Keras loop steps the batch at one position, forcing prompt tokens),
-and beam search hands each step its parent beams, so the cache is reordered inside
-the graph instead of copied through numpy. Bundles written before (one scalar
+position (the Keras loop steps the batch at one position, forcing prompt tokens).
+The step reads the KV caches this loop keeps and returns only the new keys and
+values, which are written in place; beam search reorders the caches here and a
+state returned whole (the GRU's) inside the graph. Bundles written before (one scalar
 `index`) decode each prompt length apart. The state entries and their origin come
 from the bundle manifest's decoding layout.
 
@@ -411,8 +412,8 @@ def _beam_search(backend, layout, first_logits, state, lengths, options, max_new
       worst finished one (`early_stopping` False: at its current length; "never":
       at the longest length when the penalty favours length), or once K have
       finished (`early_stopping=True`); the best finished hypothesis wins.
-    Each step hands the kept beams' parent rows to `decode_step`, which reorders
-    the cache itself when its graph takes `beam_parents`.
+    Each step hands the kept beams' parent rows to `step`, which reorders the KV
+    caches (and a state the graph returns whole, inside the graph when it can).
     """
     alpha, end_token_id, normalization = float(options.length_penalty), options.end_token_id, options.length_normalization
     average = normalization == "average"
