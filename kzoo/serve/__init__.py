@@ -3,6 +3,10 @@
 | module | what |
 |---|---|
 | `app` | `create_app(model)`: the /v1/ task routes, /v1/model, /healthz, the error answers |
+| `open_inference` | the KServe V2 / Open Inference Protocol routes under /v2 |
+| `v2_tensors` | V2 tensors as JSON and in the binary tensor data extension |
+| `request_checks` | the limits and decoding-option checks every task route runs |
+| `served_model` | `ServedModel`: the model and settings the route groups share |
 | `guard` | ASGI middleware: bearer token, body size, UTF-8, before any parsing |
 | `schemas` | the request and response schemas (pydantic) |
 | `client_error` | `ClientError` and the JSON error body |

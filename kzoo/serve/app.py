@@ -7,18 +7,18 @@ Endpoints (OpenAPI docs at `/docs`, schema at `/openapi.json`):
   object, e.g. `{"texts": ["forty-two"], "strategy": "beam"}`, the answer is what
   the runtime returns for the same inputs.
 - `GET /v1/model`: the bundle's manifest.
+- `/v2/...`: the KServe V2 / Open Inference Protocol (`kzoo.serve.open_inference`).
 - `GET /healthz`: `{"status": "ok", "task": ..., "in_flight": n}` once the bundle is
-  loaded (`in_flight`: `/v1/` requests being handled, e.g. to watch a drain).
+  loaded (`in_flight`: `/v1/` and `/v2` requests being handled, e.g. to watch a drain).
 
-With an API key every
-`/v1/` request needs `Authorization: Bearer <key>`; `/healthz` and the docs stay
-open. Limits on the request body size, the batch size, the characters per text,
+With an API key every `/v1/` and `/v2` request needs `Authorization: Bearer <key>`;
+`/healthz` and the docs stay open. Limits on the request body size, the batch size, the characters per text,
 the tokens per text (the bundle's own `max_sequence_length`), `max_new_tokens` and
 `num_beams` are each answered with a 413 whose JSON names the limit. Every client
 mistake gets a 4xx JSON answer `{"error": "<one sentence>"}` (plus `"limit"` for a
 limit): 400 empty body, invalid JSON or non-UTF-8 bytes; 401 missing or wrong
-token; 404 unknown task; 405 wrong method; 413 a limit; 422 wrong types, empty
-strings or bad options. A 500 means a bug. Bodies are read as JSON whatever their
+token; 404 unknown task; 405 wrong method (with `Allow`); 413 a limit; 422 wrong
+types, empty strings or bad options (on /v2, the protocol's 400). A 500 means a bug. Bodies are read as JSON whatever their
 Content-Type says.
 
 Inference runs in worker threads (`concurrency`, default the CPU count) over one
@@ -39,7 +39,10 @@ import os
 from kzoo.runtime import InputTooLongError, UnsupportedTaskError
 from kzoo.serve.client_error import ClientError, error_body
 from kzoo.serve.guard import Guard
+from kzoo.serve.open_inference import add_open_inference_routes
+from kzoo.serve.request_checks import check_texts, decoding_options
 from kzoo.serve.schemas import schemas as build_schemas
+from kzoo.serve.served_model import ServedModel
 
 DEFAULT_LIMITS = {
     "max_body_bytes": 1 << 20,
@@ -51,39 +54,7 @@ TASK_ROUTES = {"translate": "translation", "classify": "classification", "tag": 
 logger = logging.getLogger("kzoo.serve")
 
 
-def _check_texts(name, texts, limits):
-    if len(texts) > limits["max_batch_size"]:
-        raise ClientError(413, f"{len(texts)} items exceed max_batch_size={limits['max_batch_size']}; split the batch.",
-                           "max_batch_size")
-    for index, text in enumerate(texts):
-        if not text.strip():
-            raise ClientError(422, f"{name}[{index}] is empty; send non-empty strings.")
-        if len(text) > limits["max_text_chars"]:
-            raise ClientError(413, f"{name}[{index}] has {len(text)} characters, more than max_text_chars="
-                               f"{limits['max_text_chars']}.", "max_text_chars")
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ClientError(422, f"{name}[{index}] is not valid Unicode (it holds a lone surrogate escape).") from None
-
-
-def _decoding_options(request, model, limits, seq2seq):
-    options = {"max_new_tokens": None, **request.model_dump(exclude={"texts", "prompt"}, exclude_none=True)}
-    try:
-        decoding = model.decoding_options(**{k: v for k, v in options.items() if k not in ("max_new_tokens", "target_language")})
-    except ValueError as error:
-        raise ClientError(422, str(error)) from None
-    if decoding.strategy == "beam" and decoding.num_beams > limits["max_num_beams"]:
-        raise ClientError(413, f"num_beams={decoding.num_beams} exceeds max_num_beams={limits['max_num_beams']}.",
-                           "max_num_beams")
-    most = model.max_length if seq2seq else model.max_length - 1
-    if options["max_new_tokens"] is not None and options["max_new_tokens"] > most:
-        raise ClientError(413, f"max_new_tokens={options['max_new_tokens']} exceeds this bundle's limit of {most}.",
-                           "max_new_tokens")
-    return options
-
-
-def create_app(model, api_key=None, limits=None, concurrency=None):
+def create_app(model, api_key=None, limits=None, concurrency=None, model_name=None):
     """The ASGI app serving `model` (a loaded `BundleModel`).
 
     Args:
@@ -92,6 +63,7 @@ def create_app(model, api_key=None, limits=None, concurrency=None):
         limits: dict overriding `DEFAULT_LIMITS` (max_body_bytes, max_batch_size,
             max_text_chars, max_num_beams).
         concurrency: int or None. Inference calls run at once (default: CPU count).
+        model_name: str or None. The model's name on /v2 (default: the bundle folder's name).
 
     Returns:
         A FastAPI app (with `Guard` as its outermost middleware).
@@ -113,7 +85,7 @@ def create_app(model, api_key=None, limits=None, concurrency=None):
     schemas = build_schemas()
     limiter = anyio.CapacityLimiter(concurrency or os.cpu_count() or 1)
     counters = {"in_flight": 0}
-    name = model.path.name
+    name = model_name or model.path.name
     routes = {method: kind for method, kind in TASK_ROUTES.items() if method in model.tasks}
     app = FastAPI(
         title=f"kzoo serve: {name}",
@@ -128,6 +100,8 @@ def create_app(model, api_key=None, limits=None, concurrency=None):
         for status, text in ((400, "Bad body"), (401, "Missing or wrong token"), (413, "A limit was exceeded"),
                              (422, "Invalid request"))
     }
+    v2_responses = {status: answer for status, answer in error_responses.items() if status != 422}
+    v2_responses[404] = {"model": schemas["ErrorResponse"], "description": "Unknown model or version"}
 
     async def infer(function, *args, **kwargs):
         try:
@@ -139,7 +113,7 @@ def create_app(model, api_key=None, limits=None, concurrency=None):
 
     @app.exception_handler(ClientError)
     async def client_error(request, error):
-        return JSONResponse(error_body(error.message, error.limit), status_code=error.status)
+        return JSONResponse(error_body(error.message, error.limit), status_code=error.status, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request, error):
@@ -155,6 +129,8 @@ def create_app(model, api_key=None, limits=None, concurrency=None):
         for problem in problems[:3]:
             where = ".".join(str(part) for part in problem.get("loc", ()) if part != "body")
             text = problem.get("msg", "invalid value").removeprefix("Value error, ")
+            if problem.get("type") == "string_pattern_mismatch":  # Only `Text` has a pattern.
+                text = "is empty; send text with at least one non-space character"
             messages.append(f"{where}: {text}" if where else text)
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         return JSONResponse(error_body("Invalid request: " + "; ".join(messages) + more + "."), status_code=422)
@@ -163,7 +139,8 @@ def create_app(model, api_key=None, limits=None, concurrency=None):
     async def http_error(request, error):
         if error.status_code == 404:
             message = f"There is no {request.url.path}; this server answers " + ", ".join(
-                [f"POST /v1/{m}" for m in routes] + ["GET /v1/model", "GET /healthz", "GET /docs"]) + "."
+                [f"POST /v1/{m}" for m in routes]
+                + ["GET /v1/model", f"/v2/models/{name} (Open Inference Protocol)", "GET /healthz", "GET /docs"]) + "."
         elif error.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}."
         else:
@@ -187,8 +164,8 @@ def create_app(model, api_key=None, limits=None, concurrency=None):
         @app.post("/v1/translate", tags=["tasks"], summary="Translate texts", dependencies=bearer,
                   response_model=schemas["TranslateResponse"], responses=error_responses)
         async def translate(request: schemas["TranslateRequest"]):
-            _check_texts("texts", request.texts, limits)
-            options = _decoding_options(request, model, limits, seq2seq=True)
+            check_texts("texts", request.texts, limits)
+            options = decoding_options(request, model, limits, seq2seq=True)
             return {"translations": await infer(model.translate, request.texts, truncate=False, **options)}
 
     if "generate" in routes:
@@ -196,8 +173,8 @@ def create_app(model, api_key=None, limits=None, concurrency=None):
                   response_model=schemas["GenerateResponse"], responses=error_responses)
         async def generate(request: schemas["GenerateRequest"]):
             prompts = [request.prompt] if isinstance(request.prompt, str) else request.prompt
-            _check_texts("prompt", prompts, limits)
-            options = _decoding_options(request, model, limits, seq2seq=False)
+            check_texts("prompt", prompts, limits)
+            options = decoding_options(request, model, limits, seq2seq=False)
             options["max_new_tokens"] = options["max_new_tokens"] or min(32, model.max_length - 1)
             return {"text": await infer(model.generate, request.prompt, truncate=False, **options)}
 
@@ -214,7 +191,7 @@ def create_app(model, api_key=None, limits=None, concurrency=None):
         @app.post("/v1/classify", tags=["tasks"], summary="Classify texts", dependencies=bearer,
                   response_model=schemas["ClassifyResponse"], responses=error_responses)
         async def classify(request: schemas["TextsRequest"]):
-            _check_texts("texts", request.texts, limits)
+            check_texts("texts", request.texts, limits)
             predictions = await infer(model.classify, request.texts, truncate=False)
             return {"predictions": predictions, "label_names": model.label_names}
 
@@ -222,13 +199,17 @@ def create_app(model, api_key=None, limits=None, concurrency=None):
         @app.post("/v1/tag", tags=["tasks"], summary="Tag every word of texts", dependencies=bearer,
                   response_model=schemas["TagResponse"], responses=error_responses)
         async def tag(request: schemas["TextsRequest"]):
-            _check_texts("texts", request.texts, limits)
+            check_texts("texts", request.texts, limits)
             return {"tags": await infer(model.tag, request.texts, truncate=False), "label_names": model.label_names}
+
+    add_open_inference_routes(app, ServedModel(model=model, name=name, limits=limits, infer=infer, schemas=schemas,
+                                               bearer=bearer, responses=v2_responses))
+    _document_schemas(app, schemas, ("InferenceRequest",))
 
     @app.post("/v1/{task}", include_in_schema=False)
     async def unknown_task(task: str, request: Request):
         if task == "model":
-            raise ClientError(405, "POST is not allowed on /v1/model; use GET.")
+            raise ClientError(405, "POST is not allowed on /v1/model; use GET.", headers={"Allow": "GET"})
         offered = ", ".join(f"POST /v1/{m}" for m in routes) or "no task endpoint"
         if task in TASK_ROUTES:
             raise ClientError(404, f"This bundle's task is {model.kind or 'unknown'} ({model.family}); it answers "
@@ -237,3 +218,21 @@ def create_app(model, api_key=None, limits=None, concurrency=None):
 
     app.add_middleware(Guard, max_body_bytes=limits["max_body_bytes"], api_key=api_key, counters=counters)
     return app
+
+
+def _document_schemas(app, schemas, names):
+    """Adds pydantic schemas that routes reading raw bodies refer to (`#/components/schemas/NAME`) to OpenAPI."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi():
+        if app.openapi_schema is None:
+            document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            components = document.setdefault("components", {}).setdefault("schemas", {})
+            for schema_name in names:
+                schema = schemas[schema_name].model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(schema.pop("$defs", {}))
+                components[schema_name] = schema
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi

@@ -20,13 +20,14 @@ class ClientError(Exception):
         status: int. The HTTP status, a 4xx.
         message: str. One sentence that names the problem and the fix.
         limit: str or None. The limit's name, for a 413.
+        headers: dict or None. Headers the answer must carry (`Allow` on a 405, `Retry-After` on a 503).
 
     Example: `raise ClientError(422, "texts[0] is empty; send non-empty strings.")`.
     """
 
-    def __init__(self, status, message, limit=None):
+    def __init__(self, status, message, limit=None, headers=None):
         super().__init__(message)
-        self.status, self.message, self.limit = status, message, limit
+        self.status, self.message, self.limit, self.headers = status, message, limit, headers
 
 
 def error_body(message, limit=None):

@@ -44,6 +44,8 @@ def add_serve_arguments(parser):
     parser.add_argument("--host", default=DEFAULT_HOST,
                         help=f"address to bind (default {DEFAULT_HOST}; anything else exposes the server beyond this machine)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--model-name", default=None,
+                        help="the model's name on the /v2 Open Inference Protocol routes (default: the bundle folder's name)")
     parser.add_argument("--backend", choices=("onnx", "tflite"), default="onnx", help="runtime (default onnx)")
     parser.add_argument("--variant", default=None, help="exported variant: fp32 (default), dynamic_int8; onnx also int4; tflite also fp16, int8")
     parser.add_argument("--threads", type=_positive, default=1,
@@ -94,7 +96,7 @@ def run_from_args(args):
         return 2
     limits = {"max_body_bytes": args.max_body_bytes, "max_batch_size": args.max_batch_size,
               "max_text_chars": args.max_text_chars, "max_num_beams": args.max_num_beams}
-    app = create_app(model, api_key=api_key, limits=limits, concurrency=args.concurrency)
+    app = create_app(model, api_key=api_key, limits=limits, concurrency=args.concurrency, model_name=args.model_name)
     if args.host not in ("127.0.0.1", "localhost", "::1") and api_key is None:
         print(f"kzoo serve: warning: listening on {args.host} without an API key; set {API_KEY_ENV} to require one.",
               file=sys.stderr)

@@ -1,5 +1,7 @@
 """The ASGI middleware in front of the app: bearer token, body size, JSON content type, UTF-8.
 
+It guards `/v1/`, `/v2` and `/metrics`; `/healthz` and the docs stay open.
+
 It runs before FastAPI parses anything, so an unauthenticated or oversized request
 costs no parsing, and a non-UTF-8 body is refused with its own message.
 
@@ -14,16 +16,24 @@ import hmac
 from kzoo.serve.client_error import error_body, send_json
 
 _DRAIN_LIMIT = 16 << 20  # Bytes of an oversized body read (and dropped) so the client sees the 413.
+GUARDED = ("/v1/", "/v2/", "/metrics/")
+# A V2 request in the binary tensor extension: a JSON header of this many bytes, then raw tensors.
+_BINARY_HEADER = b"inference-header-content-length"
+
+
+def guarded(path):
+    """True for the paths the bearer token and body checks apply to."""
+    return (path.rstrip("/") + "/").startswith(GUARDED)
 
 
 class Guard:
-    """ASGI middleware: `/v1/` requests pass only with the right token, a small enough UTF-8 body.
+    """ASGI middleware: `/v1/`, `/v2` and `/metrics` requests pass only with the right token, a small enough UTF-8 body.
 
     Args:
         app: the ASGI app behind it.
         max_body_bytes: int. Largest request body; more is answered with 413.
         api_key: str or None. The bearer token every `/v1/` request must send.
-        counters: dict or None. Its "in_flight" counts `/v1/` requests being handled.
+        counters: dict or None. Its "in_flight" counts guarded requests being handled.
 
     Example: `app.add_middleware(Guard, max_body_bytes=1 << 20, api_key="secret")`.
     """
@@ -35,7 +45,7 @@ class Guard:
         self.counters = counters if counters is not None else {"in_flight": 0}
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+        if scope["type"] != "http" or not guarded(scope["path"]):
             return await self.app(scope, receive, send)
         self.counters["in_flight"] += 1  # Only the event loop touches it.
         try:
@@ -53,7 +63,8 @@ class Guard:
                 return await send_json(send, 401, error_body(problem), [(b"www-authenticate", b'Bearer realm="kzoo"')])
         if scope["method"] not in ("POST", "PUT", "PATCH"):
             return await self.app(scope, receive, send)
-        # Every /v1/ body is JSON, whatever Content-Type says (curl -d sends form-urlencoded).
+        # Every body is JSON (or V2's JSON header + raw tensors), whatever Content-Type says (curl -d sends
+        # form-urlencoded).
         scope = dict(scope, headers=[(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]
                      + [(b"content-type", b"application/json")])
         declared = headers.get(b"content-length")
@@ -77,7 +88,8 @@ class Guard:
                 break
         body = b"".join(chunks)
         try:
-            body.decode("utf-8")
+            if _BINARY_HEADER not in headers:
+                body.decode("utf-8")
         except UnicodeDecodeError as error:
             return await send_json(send, 400, error_body(
                 f"The request body is not valid UTF-8 (byte {error.start} is 0x{body[error.start]:02x}); send JSON in UTF-8."))

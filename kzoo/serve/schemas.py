@@ -10,12 +10,19 @@ TranslateRequest(texts=["forty-two"], strategy="beam")
 ```
 """
 
-from typing import Literal, Optional, Union
+from typing import Any, Literal, Optional, Union
+
+# A text must hold a non-space character (JSON Schema `pattern` matches anywhere in the string).
+NON_BLANK = r"\S"
 
 
 def schemas():
     """Pydantic request/response models by name (built on first use so `import kzoo.serve` stays light)."""
+    from typing import Annotated
+
     from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+    Text = Annotated[str, Field(pattern=NON_BLANK, description="Non-empty text (at least one non-space character).")]
 
     class _Strict(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=True)
@@ -45,19 +52,21 @@ def schemas():
                 raise ValueError("strategy='top_p' needs top_p, e.g. 0.9")
             return self
 
-    class TranslateRequest(DecodingOptions):
-        texts: list[str] = Field(..., min_length=1, description="Source texts.", examples=[["forty-two"]])
+    class TranslateOptions(DecodingOptions):
         target_language: Optional[str] = Field(
             None, description="Multilingual translators: the >>xx<< language code to translate into, e.g. \"fr\".")
 
+    class TranslateRequest(TranslateOptions):
+        texts: list[Text] = Field(..., min_length=1, description="Source texts.", examples=[["forty-two"]])
+
     class GenerateRequest(DecodingOptions):
-        prompt: Union[str, list[str]] = Field(..., description="A prompt, or a list of prompts.", examples=["The module"])
+        prompt: Union[Text, list[Text]] = Field(..., description="A prompt, or a list of prompts.", examples=["The module"])
         max_new_tokens: Optional[int] = Field(
             None, gt=0, description="Most new tokens (default 32, or fewer if the bundle decodes fewer)."
         )
 
     class TextsRequest(_Strict):
-        texts: list[str] = Field(..., min_length=1, examples=[["a sentence to label"]])
+        texts: list[Text] = Field(..., min_length=1, examples=[["a sentence to label"]])
 
     class ImagesRequest(_Strict):
         images: list[list[list[list[float]]]] = Field(..., min_length=1, description="Images [B, H, W, C] in [0, 1].")
@@ -90,5 +99,68 @@ def schemas():
     class ErrorResponse(BaseModel):
         error: str
         limit: Optional[str] = None
+
+    # KServe V2 / Open Inference Protocol (https://kserve.github.io/website/docs/concepts/architecture/data-plane/v2-protocol).
+    class TensorMetadata(BaseModel):
+        name: str
+        datatype: str
+        shape: list[int] = Field(..., description="-1 for a dimension of any size.")
+
+    class ServerMetadata(BaseModel):
+        name: str
+        version: str
+        extensions: list[str]
+
+    class ModelMetadata(BaseModel):
+        name: str
+        versions: list[str]
+        platform: str
+        inputs: list[TensorMetadata]
+        outputs: list[TensorMetadata]
+
+    class LiveResponse(BaseModel):
+        live: bool
+
+    class ReadyResponse(BaseModel):
+        ready: bool
+
+    class ModelReadyResponse(BaseModel):
+        name: str
+        ready: bool
+
+    class RequestInput(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        name: str
+        shape: list[Annotated[int, Field(ge=0)]]
+        datatype: Literal["BOOL", "INT32", "INT64", "FP32", "FP64", "BYTES"]
+        parameters: Optional[dict[str, Any]] = None
+        data: Optional[Any] = Field(None, description="The elements in row-major order, flat or nested.")
+
+    class RequestOutput(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        name: str
+        parameters: Optional[dict[str, Any]] = None
+
+    class InferenceRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        id: Optional[str] = None
+        parameters: Optional[dict[str, Any]] = Field(
+            None, description="Decoding options of generative models (strategy, num_beams, max_new_tokens, seed, ...).")
+        inputs: list[RequestInput] = Field(..., min_length=1)
+        outputs: Optional[list[RequestOutput]] = None
+
+    class ResponseOutput(BaseModel):
+        name: str
+        shape: list[int]
+        datatype: str
+        parameters: Optional[dict[str, Any]] = None
+        data: Optional[list[Any]] = None
+
+    class InferenceResponse(BaseModel):
+        model_name: str
+        model_version: Optional[str] = None
+        id: Optional[str] = None
+        parameters: Optional[dict[str, Any]] = None
+        outputs: list[ResponseOutput]
 
     return {name: value for name, value in locals().items() if isinstance(value, type)}
