@@ -1,4 +1,4 @@
-"""Load on `kzoo serve`: 2,000 requests from 32 concurrent clients, per bundle, over loopback HTTP.
+"""Load on `kzoo serve`: 2,000 requests from 32 concurrent clients, then 300 from one, per bundle, batched and not.
 
 Two bundles, each served by its own `python -m kzoo.serve` process (ONNX Runtime,
 default settings: one intra-op thread per call, as many calls at once as there are
@@ -13,11 +13,13 @@ CPU cores, access log off) on 127.0.0.1 only:
   on `language_id`; requests are one test sentence each.
 
 Bundles are exported to a temporary folder unless `--translator` / `--classifier`
-name existing ones. 32 asyncio clients (httpx, one keep-alive connection each, spread
-over 4 processes: one event loop with httpx spends more CPU per request than the
-server, and alone it measures the client) send requests until the count is
+name existing ones. 32 asyncio clients (plain HTTP/1.1 over asyncio streams, one
+keep-alive connection each, spread over 4 processes, so that the clients' CPU does
+not set the pace) send requests until the count is
 reached or `--max-seconds` pass, whichever is first, after 32 warm-up requests
-that are not counted. The report gives errors (any
+that are not counted. Each bundle is served twice, with dynamic batching (the default) and with
+`--no-batching`; the ratio columns compare the two at the same client count.
+The report gives errors (any
 status but 200, or a transport error), p50 and p99 latency, requests/s, and the
 server's resident memory (psutil) after the warm-up, after the first thousand and
 after the last thousand requests, with the growth from the first to the last
@@ -36,6 +38,7 @@ python -m benchmarks.serve --translator saved_models/translator --classifier sav
 import argparse
 import asyncio
 import datetime
+import itertools
 import os
 import platform
 import signal
@@ -53,6 +56,8 @@ HOST = "127.0.0.1"  # Loopback only: this script never talks to another address.
 REPOSITORY = Path(__file__).resolve().parents[1]
 WARMUP = 32
 TRANSLATION_NEW_TOKENS = 16
+# Server options of each setting; "no batching" is the reference of the ratio columns.
+SETTINGS = {"no batching": ("--no-batching",), "batched": ()}
 
 
 def _free_port():
@@ -115,14 +120,15 @@ def request_texts():
 
 
 class _Server:
-    def __init__(self, bundle, log_path):
+    def __init__(self, bundle, log_path, options=()):
         self.port = _free_port()
         self.url = f"http://{HOST}:{self.port}"
         env = dict(os.environ)
         env.pop("KZOO_API_KEY", None)
         self.log = open(log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "kzoo.serve", str(bundle), "--host", HOST, "--port", str(self.port), "--no-access-log"],
+            [sys.executable, "-m", "kzoo.serve", str(bundle), "--host", HOST, "--port", str(self.port), "--no-access-log",
+             *options],
             cwd=REPOSITORY, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
 
@@ -163,39 +169,60 @@ class _Server:
         self.log.close()
 
 
-async def _client_loop(url, path, bodies, count, clients, deadline, done):
-    """`clients` concurrent httpx clients sending `count` requests in all; returns (latencies, errors)."""
-    import httpx
+async def _post(reader, writer, path, payload):
+    """One HTTP/1.1 POST on a keep-alive connection; returns (status, body bytes).
 
+    A plain asyncio client: httpx spends several times the server's CPU per
+    request, and the clients share the server's cores, so a lighter client lets
+    the server, not the client, set the pace.
+    """
+    writer.write(b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                 % (path.encode(), HOST.encode(), len(payload), payload))
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = dict(line.split(":", 1) for line in lines[1:] if ":" in line)
+    length = int(next((v for k, v in headers.items() if k.strip().lower() == "content-length"), "0"))
+    return status, await reader.readexactly(length)
+
+
+async def _client_loop(url, path, bodies, count, clients, deadline, done):
+    """`clients` concurrent keep-alive connections sending `count` requests in all; returns (latencies, errors)."""
+    import json
+
+    port = int(url.rsplit(":", 1)[1])
+    payloads = [json.dumps(body).encode() for body in bodies]
     latencies, errors = [], []
     sent = 0
 
-    async def client(http):
+    async def client():
         nonlocal sent
-        while sent < count and time.time() < deadline:
-            index = sent
-            sent += 1
-            started = time.perf_counter()
-            try:
-                response = await http.post(path, json=bodies[index % len(bodies)])
-                if response.status_code != 200:
-                    errors.append(f"{response.status_code}: {response.text[:120]}")
-            except httpx.HTTPError as error:
-                errors.append(repr(error))
-            latencies.append(time.perf_counter() - started)
-            with done.get_lock():
-                done.value += 1
+        reader, writer = await asyncio.open_connection(HOST, port)
+        try:
+            while sent < count and time.time() < deadline:
+                index = sent
+                sent += 1
+                started = time.perf_counter()
+                try:
+                    status, body = await _post(reader, writer, path, payloads[index % len(payloads)])
+                    if status != 200:
+                        errors.append(f"{status}: {body[:120]!r}")
+                except (OSError, asyncio.IncompleteReadError, ValueError) as error:
+                    errors.append(repr(error))
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(HOST, port)
+                latencies.append(time.perf_counter() - started)
+                with done.get_lock():
+                    done.value += 1
+        finally:
+            writer.close()
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
-        await asyncio.gather(*(client(http) for _ in range(clients)))
+    await asyncio.gather(*(client() for _ in range(clients)))
     return latencies, errors
 
 
 def _client_process(url, path, bodies, count, clients, max_seconds, go, done, results):
     """One client process: waits for `go`, runs its clients, puts (latencies, errors, CPU seconds) on `results`."""
-    import httpx  # noqa: F401  (imported before the start signal, not timed)
-
     go.wait()
     cpu = time.process_time()
     latencies, errors = asyncio.run(_client_loop(url, path, bodies, count, clients, time.time() + max_seconds, done))
@@ -205,9 +232,7 @@ def _client_process(url, path, bodies, count, clients, max_seconds, go, done, re
 def _load(server, path, bodies, total, clients, processes, max_seconds):
     """`total` requests from `clients` concurrent clients spread over `processes` client processes.
 
-    One asyncio event loop with httpx spends more CPU per request than the
-    server does, so 32 clients in one process measure mostly the client; spread
-    over a few processes they keep the server busy. Returns latencies, errors,
+    Spread over a few processes, the clients keep the server busy. Returns latencies, errors,
     RSS samples (warm, after half, after all), elapsed seconds and CPU seconds.
     """
     import multiprocessing
@@ -229,7 +254,7 @@ def _load(server, path, bodies, total, clients, processes, max_seconds):
         for body in bodies[:WARMUP]:
             http.post(path, json=body)
     rss = {"warm": server.rss()}
-    time.sleep(1.0)  # The client processes import httpx meanwhile.
+    time.sleep(1.0)  # The client processes start meanwhile.
     started, server_cpu = time.perf_counter(), server.cpu_seconds()
     go.set()
     half = total // 2
@@ -260,8 +285,8 @@ def _percentile(values, q):
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
-def run_one(name, bundle, path, bodies, total, clients, processes, max_seconds, log_folder):
-    server = _Server(bundle, Path(log_folder) / f"{name}.log")
+def run_one(name, bundle, path, bodies, total, clients, processes, max_seconds, log_folder, setting="batched"):
+    server = _Server(bundle, Path(log_folder) / f"{name}-{setting}-{clients}.log", SETTINGS[setting])
     try:
         server.wait_ready()
         latencies, errors, rss, elapsed, cpu = _load(server, path, bodies, total, clients, processes, max_seconds)
@@ -271,6 +296,8 @@ def run_one(name, bundle, path, bodies, total, clients, processes, max_seconds, 
     first, last = rss.get(half), rss.get(total)
     return {
         "bundle": name,
+        "setting": setting,
+        "clients": clients,
         "requests": len(latencies),
         "errors": len(errors),
         "error_examples": errors[:3],
@@ -316,13 +343,13 @@ def _machine():
 
 
 def markdown(rows, args, machine, load_before, load_after, command):
-    half = args.requests // 2
     lines = [
         "## Serving: `kzoo serve` under load (loopback HTTP)",
         "",
-        f"{args.requests:,} requests per bundle from {args.clients} concurrent clients (httpx async, keep-alive; "
+        f"{args.requests:,} requests per bundle from {args.clients} concurrent clients (plain asyncio HTTP/1.1, keep-alive; "
         f"{args.client_processes} client processes, as one event loop cannot keep up with the server), "
-        f"after {WARMUP} warm-up requests; one text per request. Translator: `transformer_small` (untrained, "
+        f"after {WARMUP} warm-up requests; one text per request; then {args.single_client_requests} requests from "
+        "one client. Each twice: with and without dynamic batching. Translator: `transformer_small` (untrained, "
         f"so every request decodes all {TRANSLATION_NEW_TOKENS} tokens; greedy), SentencePiece on `numbers_en_de`. "
         "Classifier: `classifier_small` (8 classes, 64 positions), WordPiece on `language_id`. Each bundle is served by "
         "its own `python -m kzoo.serve` process with default settings (ONNX Runtime fp32, one intra-op thread per "
@@ -338,19 +365,26 @@ def markdown(rows, args, machine, load_before, load_after, command):
         f"- Measured {machine['date']}; load average (1/5/15 min) {load_before} before, {load_after} after. "
         "Other jobs shared the machine; latency on an idle machine is lower.",
         "",
-        f"| bundle | requests | errors | p50 (ms) | p99 (ms) | requests/s | server CPU ms/req | client CPU ms/req "
-        f"| RSS warm (MiB) | RSS after {half:,} | RSS after {args.requests:,} | growth | exit |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| bundle | server | clients | requests | errors | p50 (ms) | p99 (ms) | requests/s | requests/s vs no batching "
+        "| p50 vs no batching | server CPU ms/req | client CPU ms/req | RSS warm (MiB) | RSS growth | exit |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    reference = {(r["bundle"], r["clients"]): r for r in rows if r["setting"] == "no batching"}
     for r in rows:
+        base = reference.get((r["bundle"], r["clients"]))
+        speed = f"{r['requests_per_s'] / base['requests_per_s']:.2f}x" if base else "n/a"
+        p50 = f"{r['p50_ms'] / base['p50_ms']:.2f}x" if base else "n/a"
         lines.append(
-            f"| {r['bundle']} | {r['requests']:,} | {r['errors']} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-            f"{r['requests_per_s']:.0f} | {r['server_cpu_ms']:.1f} | {r['client_cpu_ms']:.1f} | {r['rss_warm_mb']:.0f} | "
-            f"{r['rss_first_mb']:.1f} | {r['rss_last_mb']:.1f} | {r['rss_growth_pct']:+.1f}% | {r['exit_status']} |"
+            f"| {r['bundle']} | {r['setting']} | {r['clients']} | {r['requests']:,} | {r['errors']} | {r['p50_ms']:.1f} | "
+            f"{r['p99_ms']:.1f} | {r['requests_per_s']:.0f} | {speed} | {p50} | {r['server_cpu_ms']:.1f} | "
+            f"{r['client_cpu_ms']:.1f} | {r['rss_warm_mb']:.0f} | {r['rss_growth_pct']:+.1f}% | {r['exit_status']} |"
         )
     lines += [
         "",
-        "Growth is from the RSS after the first half of the requests to the RSS after all of them. \"exit\" is the "
+        "\"no batching\" runs one request per backend call (`--no-batching`); \"batched\" is the default dynamic "
+        "batching (requests that arrive while a call runs share the next one; `--batch-rows 32 --batch-wait-ms 2`). "
+        "The ratio columns divide by \"no batching\" at the same client count, in this run. "
+        "RSS growth is from the RSS after the first half of the requests to the RSS after all of them. \"exit\" is the "
         "server's status after SIGTERM at the end of the run (0: drained and stopped cleanly). Latency includes the "
         f"time a request waits for one of the server's {os.cpu_count()} inference slots ({args.clients} clients share "
         "them) and for the client's own event loop; the clients run on the same cores (client CPU column), so "
@@ -368,11 +402,14 @@ def main(argv=None):
     parser.add_argument("--client-processes", type=int, default=4,
                         help="processes the clients are spread over (default 4; one event loop cannot keep up)")
     parser.add_argument("--max-seconds", type=float, default=300.0, help="stop a bundle's run after this long (default 300)")
-    parser.add_argument("--quick", action="store_true", help="400 requests per bundle")
+    parser.add_argument("--single-client-requests", type=int, default=300,
+                        help="requests of the one-client runs (default 300)")
+    parser.add_argument("--quick", action="store_true", help="400 requests per bundle (100 from one client)")
     parser.add_argument("--markdown", help="write this section into that markdown file (e.g. docs/benchmarks.md)")
     args = parser.parse_args(argv)
     if args.quick:
         args.requests = min(args.requests, 400)
+        args.single_client_requests = min(args.single_client_requests, 100)
     if args.requests < 2 or args.clients < 1 or not 1 <= args.client_processes <= args.clients:
         parser.error("--requests must be at least 2, --clients at least 1, --client-processes in 1..clients")
     command = "python -m benchmarks.serve" + (" --quick" if args.quick else "")
@@ -390,10 +427,11 @@ def main(argv=None):
             ("classifier", classifier, "/v1/classify", [{"texts": [text]} for text in sentences]),
         ]
         rows = []
-        for name, bundle, path, bodies in runs:
-            print(f"[serve] {name}: {args.requests} requests from {args.clients} clients ...", flush=True)
-            rows.append(run_one(name, bundle, path, bodies, args.requests, args.clients, args.client_processes,
-                                args.max_seconds, scratch))
+        for (name, bundle, path, bodies), setting, clients in itertools.product(runs, SETTINGS, (args.clients, 1)):
+            total = args.requests if clients > 1 else args.single_client_requests
+            print(f"[serve] {name}, {setting}: {total} requests from {clients} client(s) ...", flush=True)
+            rows.append(run_one(name, bundle, path, bodies, total, clients, min(clients, args.client_processes),
+                                args.max_seconds, scratch, setting))
             if rows[-1]["errors"]:
                 print(f"[serve] {name}: errors, e.g. {rows[-1]['error_examples']}", flush=True)
     machine = _machine()

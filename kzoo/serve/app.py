@@ -37,6 +37,9 @@ import logging
 import os
 
 from kzoo.runtime import InputTooLongError, UnsupportedTaskError
+from kzoo.runtime.bundle_model import DECODING_ARGUMENTS
+from kzoo.serve.batcher import Batcher
+from kzoo.serve.batching_options import BatchingOptions
 from kzoo.serve.client_error import ClientError, error_body
 from kzoo.serve.guard import Guard
 from kzoo.serve.open_inference import add_open_inference_routes
@@ -54,7 +57,7 @@ TASK_ROUTES = {"translate": "translation", "classify": "classification", "tag": 
 logger = logging.getLogger("kzoo.serve")
 
 
-def create_app(model, api_key=None, limits=None, concurrency=None, model_name=None):
+def create_app(model, api_key=None, limits=None, concurrency=None, model_name=None, batching=BatchingOptions()):
     """The ASGI app serving `model` (a loaded `BundleModel`).
 
     Args:
@@ -64,6 +67,7 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
             max_text_chars, max_num_beams).
         concurrency: int or None. Inference calls run at once (default: CPU count).
         model_name: str or None. The model's name on /v2 (default: the bundle folder's name).
+        batching: `BatchingOptions` or None. Dynamic batching across requests (None: one request per call).
 
     Returns:
         A FastAPI app (with `Guard` as its outermost middleware).
@@ -84,6 +88,7 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
     limits = {**DEFAULT_LIMITS, **(limits or {})}
     schemas = build_schemas()
     limiter = anyio.CapacityLimiter(concurrency or os.cpu_count() or 1)
+    batcher = None if batching is None else Batcher(limiter, rows=batching.rows, wait_seconds=batching.wait_ms / 1000)
     counters = {"in_flight": 0}
     name = model_name or model.path.name
     routes = {method: kind for method, kind in TASK_ROUTES.items() if method in model.tasks}
@@ -103,9 +108,12 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
     v2_responses = {status: answer for status, answer in error_responses.items() if status != 422}
     v2_responses[404] = {"model": schemas["ErrorResponse"], "description": "Unknown model or version"}
 
-    async def infer(function, *args, **kwargs):
+    async def infer(function, rows, **kwargs):
+        """`function(rows, **kwargs)` off the event loop: batched with other requests' rows unless it samples."""
         try:
-            return await anyio.to_thread.run_sync(functools.partial(function, *args, **kwargs), limiter=limiter)
+            if batcher is not None and not _samples(model, kwargs):
+                return await batcher.run(function, rows, **kwargs)
+            return await anyio.to_thread.run_sync(functools.partial(function, rows, **kwargs), limiter=limiter)
         except InputTooLongError as error:
             raise ClientError(413, str(error).replace(" (or pass truncate=True)", ""), error.limit_name) from None
         except (UnsupportedTaskError, ValueError, TypeError) as error:
@@ -176,7 +184,8 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
             check_texts("prompt", prompts, limits)
             options = decoding_options(request, model, limits, seq2seq=False)
             options["max_new_tokens"] = options["max_new_tokens"] or min(32, model.max_length - 1)
-            return {"text": await infer(model.generate, request.prompt, truncate=False, **options)}
+            texts = await infer(model.generate, prompts, truncate=False, **options)
+            return {"text": texts[0] if isinstance(request.prompt, str) else texts}
 
     if "classify" in routes and model.kind == "image_classification":
         @app.post("/v1/classify", tags=["tasks"], summary="Classify images", dependencies=bearer,
@@ -216,8 +225,17 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
                                f"{offered}, not POST /v1/{task}.")
         raise ClientError(404, f"Unknown task {task[:40]!r}; this server answers {offered}.")
 
+    app.state.batcher = batcher  # For tests and metrics: calls and rows sent.
     app.add_middleware(Guard, max_body_bytes=limits["max_body_bytes"], api_key=api_key, counters=counters)
     return app
+
+
+def _samples(model, options):
+    """True when decoding draws random numbers: such calls are not batched (the draws are per call)."""
+    if not model.generative:
+        return False
+    choices = {name: value for name, value in options.items() if name in DECODING_ARGUMENTS}
+    return model.decoding_options(**choices).strategy in ("top_k", "top_p")
 
 
 def _document_schemas(app, schemas, names):

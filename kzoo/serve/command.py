@@ -24,6 +24,7 @@ import threading
 from kzoo.runtime import BundleError, load
 from kzoo.runtime.validation import check_positive_int
 from kzoo.serve.app import DEFAULT_LIMITS, create_app
+from kzoo.serve.batching_options import BatchingOptions
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -36,6 +37,17 @@ def _positive(text):
         return check_positive_int("value", int(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+
+
+def _non_negative(text):
+    """argparse type: a number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # Also refuses NaN.
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
 
 
 def add_serve_arguments(parser):
@@ -53,7 +65,14 @@ def add_serve_arguments(parser):
     parser.add_argument("--optimization", choices=("disable", "basic", "extended", "all"), default="all",
                         help="ONNX Runtime graph optimisation level (default all)")
     parser.add_argument("--concurrency", type=_positive, default=None,
-                        help="inference calls run at once (default: the CPU count)")
+                        help="backend calls in flight (default: the CPU count); each uses --threads threads")
+    parser.add_argument("--batch-rows", type=_positive, default=BatchingOptions.rows,
+                        help=f"most rows (texts, images) per backend call under batching (default {BatchingOptions.rows})")
+    parser.add_argument("--batch-wait-ms", type=_non_negative, default=BatchingOptions.wait_ms,
+                        help="longest wait of a request for company while another call runs "
+                             f"(default {BatchingOptions.wait_ms:g})")
+    parser.add_argument("--no-batching", action="store_true",
+                        help="one request per backend call (default: requests arriving together share one)")
     parser.add_argument("--api-key", default=None,
                         help=f"require 'Authorization: Bearer KEY' on /v1/ (default: ${API_KEY_ENV}, which keeps it out of ps)")
     parser.add_argument("--max-body-bytes", type=_positive, default=DEFAULT_LIMITS["max_body_bytes"],
@@ -90,13 +109,15 @@ def run_from_args(args):
         return 2
     try:
         model = load(args.bundle, backend=args.backend, variant=args.variant, threads=args.threads,
-                     optimization=args.optimization)
+                     optimization=args.optimization, batch_size=max(args.batch_rows, args.max_batch_size))
     except (BundleError, ValueError, ImportError) as error:
         print(f"kzoo serve: {error}", file=sys.stderr)
         return 2
     limits = {"max_body_bytes": args.max_body_bytes, "max_batch_size": args.max_batch_size,
               "max_text_chars": args.max_text_chars, "max_num_beams": args.max_num_beams}
-    app = create_app(model, api_key=api_key, limits=limits, concurrency=args.concurrency, model_name=args.model_name)
+    batching = None if args.no_batching else BatchingOptions(rows=args.batch_rows, wait_ms=args.batch_wait_ms)
+    app = create_app(model, api_key=api_key, limits=limits, concurrency=args.concurrency, model_name=args.model_name,
+                     batching=batching)
     if args.host not in ("127.0.0.1", "localhost", "::1") and api_key is None:
         print(f"kzoo serve: warning: listening on {args.host} without an API key; set {API_KEY_ENV} to require one.",
               file=sys.stderr)
