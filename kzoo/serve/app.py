@@ -32,16 +32,13 @@ uvicorn.run(app, host="127.0.0.1", port=8000)
 ```
 """
 
-import functools
 import logging
 import os
 
-from kzoo.runtime import InputTooLongError, UnsupportedTaskError
-from kzoo.runtime.bundle_model import DECODING_ARGUMENTS
-from kzoo.serve.batcher import Batcher
 from kzoo.serve.batching_options import BatchingOptions
 from kzoo.serve.client_error import ClientError, error_body
 from kzoo.serve.guard import Guard
+from kzoo.serve.inference_runner import InferenceRunner
 from kzoo.serve.open_inference import add_open_inference_routes
 from kzoo.serve.request_checks import check_texts, decoding_options
 from kzoo.serve.schemas import schemas as build_schemas
@@ -52,22 +49,25 @@ DEFAULT_LIMITS = {
     "max_batch_size": 32,
     "max_text_chars": 4096,
     "max_num_beams": 8,
+    "max_queue": 64,
 }
 TASK_ROUTES = {"translate": "translation", "classify": "classification", "tag": "tagging", "generate": "language_modeling"}
 logger = logging.getLogger("kzoo.serve")
 
 
-def create_app(model, api_key=None, limits=None, concurrency=None, model_name=None, batching=BatchingOptions()):
+def create_app(model, api_key=None, limits=None, concurrency=None, model_name=None, batching=BatchingOptions(),
+               max_connections=None):
     """The ASGI app serving `model` (a loaded `BundleModel`).
 
     Args:
         model: `kzoo.runtime.BundleModel`.
         api_key: str or None. Bearer token every `/v1/` request must send.
         limits: dict overriding `DEFAULT_LIMITS` (max_body_bytes, max_batch_size,
-            max_text_chars, max_num_beams).
+            max_text_chars, max_num_beams, max_queue).
         concurrency: int or None. Inference calls run at once (default: CPU count).
         model_name: str or None. The model's name on /v2 (default: the bundle folder's name).
         batching: `BatchingOptions` or None. Dynamic batching across requests (None: one request per call).
+        max_connections: int or None. Requests handled at once; more get a JSON 503 with Retry-After.
 
     Returns:
         A FastAPI app (with `Guard` as its outermost middleware).
@@ -78,7 +78,6 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
     uvicorn.run(app, host="127.0.0.1", port=8000)
     ```
     """
-    import anyio
     from fastapi import Depends, FastAPI, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
@@ -87,8 +86,7 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
 
     limits = {**DEFAULT_LIMITS, **(limits or {})}
     schemas = build_schemas()
-    limiter = anyio.CapacityLimiter(concurrency or os.cpu_count() or 1)
-    batcher = None if batching is None else Batcher(limiter, rows=batching.rows, wait_seconds=batching.wait_ms / 1000)
+    infer = InferenceRunner(model, concurrency or os.cpu_count() or 1, limits["max_queue"], batching)
     counters = {"in_flight": 0}
     name = model_name or model.path.name
     routes = {method: kind for method, kind in TASK_ROUTES.items() if method in model.tasks}
@@ -103,21 +101,11 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
     error_responses = {
         status: {"model": schemas["ErrorResponse"], "description": text}
         for status, text in ((400, "Bad body"), (401, "Missing or wrong token"), (413, "A limit was exceeded"),
-                             (422, "Invalid request"))
+                             (422, "Invalid request"), (503, "Busy: too many requests waiting (with Retry-After)"),
+                             (504, "Not answered within the request's timeout_ms"))
     }
     v2_responses = {status: answer for status, answer in error_responses.items() if status != 422}
     v2_responses[404] = {"model": schemas["ErrorResponse"], "description": "Unknown model or version"}
-
-    async def infer(function, rows, **kwargs):
-        """`function(rows, **kwargs)` off the event loop: batched with other requests' rows unless it samples."""
-        try:
-            if batcher is not None and not _samples(model, kwargs):
-                return await batcher.run(function, rows, **kwargs)
-            return await anyio.to_thread.run_sync(functools.partial(function, rows, **kwargs), limiter=limiter)
-        except InputTooLongError as error:
-            raise ClientError(413, str(error).replace(" (or pass truncate=True)", ""), error.limit_name) from None
-        except (UnsupportedTaskError, ValueError, TypeError) as error:
-            raise ClientError(422, str(error)) from None
 
     @app.exception_handler(ClientError)
     async def client_error(request, error):
@@ -174,7 +162,9 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
         async def translate(request: schemas["TranslateRequest"]):
             check_texts("texts", request.texts, limits)
             options = decoding_options(request, model, limits, seq2seq=True)
-            return {"translations": await infer(model.translate, request.texts, truncate=False, **options)}
+            translations = await infer(model.translate, request.texts, timeout_ms=request.timeout_ms, truncate=False,
+                                       **options)
+            return {"translations": translations}
 
     if "generate" in routes:
         @app.post("/v1/generate", tags=["tasks"], summary="Continue a prompt", dependencies=bearer,
@@ -184,7 +174,7 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
             check_texts("prompt", prompts, limits)
             options = decoding_options(request, model, limits, seq2seq=False)
             options["max_new_tokens"] = options["max_new_tokens"] or min(32, model.max_length - 1)
-            texts = await infer(model.generate, prompts, truncate=False, **options)
+            texts = await infer(model.generate, prompts, timeout_ms=request.timeout_ms, truncate=False, **options)
             return {"text": texts[0] if isinstance(request.prompt, str) else texts}
 
     if "classify" in routes and model.kind == "image_classification":
@@ -194,14 +184,14 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
             if len(request.images) > limits["max_batch_size"]:
                 raise ClientError(413, f"{len(request.images)} items exceed max_batch_size={limits['max_batch_size']}.",
                                    "max_batch_size")
-            predictions = await infer(model.classify, request.images)
+            predictions = await infer(model.classify, request.images, timeout_ms=request.timeout_ms)
             return {"predictions": predictions, "label_names": model.label_names}
     elif "classify" in routes:
         @app.post("/v1/classify", tags=["tasks"], summary="Classify texts", dependencies=bearer,
                   response_model=schemas["ClassifyResponse"], responses=error_responses)
         async def classify(request: schemas["TextsRequest"]):
             check_texts("texts", request.texts, limits)
-            predictions = await infer(model.classify, request.texts, truncate=False)
+            predictions = await infer(model.classify, request.texts, timeout_ms=request.timeout_ms, truncate=False)
             return {"predictions": predictions, "label_names": model.label_names}
 
     if "tag" in routes:
@@ -209,7 +199,8 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
                   response_model=schemas["TagResponse"], responses=error_responses)
         async def tag(request: schemas["TextsRequest"]):
             check_texts("texts", request.texts, limits)
-            return {"tags": await infer(model.tag, request.texts, truncate=False), "label_names": model.label_names}
+            tags = await infer(model.tag, request.texts, timeout_ms=request.timeout_ms, truncate=False)
+            return {"tags": tags, "label_names": model.label_names}
 
     add_open_inference_routes(app, ServedModel(model=model, name=name, limits=limits, infer=infer, schemas=schemas,
                                                bearer=bearer, responses=v2_responses))
@@ -225,17 +216,10 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
                                f"{offered}, not POST /v1/{task}.")
         raise ClientError(404, f"Unknown task {task[:40]!r}; this server answers {offered}.")
 
-    app.state.batcher = batcher  # For tests and metrics: calls and rows sent.
-    app.add_middleware(Guard, max_body_bytes=limits["max_body_bytes"], api_key=api_key, counters=counters)
+    app.state.runner = infer  # For tests and metrics: queue depth, calls and rows sent.
+    app.add_middleware(Guard, max_body_bytes=limits["max_body_bytes"], api_key=api_key, counters=counters,
+                       max_requests=max_connections)
     return app
-
-
-def _samples(model, options):
-    """True when decoding draws random numbers: such calls are not batched (the draws are per call)."""
-    if not model.generative:
-        return False
-    choices = {name: value for name, value in options.items() if name in DECODING_ARGUMENTS}
-    return model.decoding_options(**choices).strategy in ("top_k", "top_p")
 
 
 def _document_schemas(app, schemas, names):

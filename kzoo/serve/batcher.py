@@ -45,7 +45,8 @@ class Batcher:
         wait_seconds: float. Longest wait of a request for company while another call runs.
 
     Attributes:
-        calls: int. Backend calls made. rows_sent: int. Rows sent in them.
+        calls: int. Backend calls made. rows_sent: int. Rows sent in them. running: int. Calls running now.
+        waiting: int. Requests waiting for a call.
 
     Example: `await Batcher(limiter, rows=32, wait_seconds=0.002).run(model.translate, ["twelve"], truncate=False)`.
     """
@@ -55,6 +56,10 @@ class Batcher:
         self.calls = self.rows_sent = self.running = 0
         self._queues = {}  # key -> list of _Request
         self._wake = {}  # key -> asyncio.Event set when the queue grows or a call ends
+
+    @property
+    def waiting(self):
+        return sum(1 for queue in self._queues.values() for request in queue if not request.future.done())
 
     async def run(self, function, items, **options):
         """The results of `function(items, **options)`, computed in one call with other requests' items.

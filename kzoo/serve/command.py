@@ -29,6 +29,7 @@ from kzoo.serve.batching_options import BatchingOptions
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 API_KEY_ENV = "KZOO_API_KEY"
+TRANSPORT_SLACK = 64  # Connections beyond --max-connections that uvicorn accepts, so the app can answer 503 in JSON.
 
 
 def _positive(text):
@@ -84,7 +85,11 @@ def add_serve_arguments(parser):
     parser.add_argument("--max-num-beams", type=_positive, default=DEFAULT_LIMITS["max_num_beams"],
                         help=f"widest beam search (default {DEFAULT_LIMITS['max_num_beams']})")
     parser.add_argument("--max-connections", type=_positive, default=256,
-                        help="concurrent connections before answering 503 (default 256)")
+                        help="requests handled at once before answering 503 in JSON with Retry-After (default 256; "
+                             "health checks are always answered)")
+    parser.add_argument("--max-queue", type=_positive, default=DEFAULT_LIMITS["max_queue"],
+                        help="requests waiting for a backend call before answering 503 with Retry-After "
+                             f"(default {DEFAULT_LIMITS['max_queue']})")
     parser.add_argument("--graceful-timeout", type=float, default=30.0,
                         help="seconds requests in flight get to finish after SIGTERM (default 30)")
     parser.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"), default="info")
@@ -114,16 +119,17 @@ def run_from_args(args):
         print(f"kzoo serve: {error}", file=sys.stderr)
         return 2
     limits = {"max_body_bytes": args.max_body_bytes, "max_batch_size": args.max_batch_size,
-              "max_text_chars": args.max_text_chars, "max_num_beams": args.max_num_beams}
+              "max_text_chars": args.max_text_chars, "max_num_beams": args.max_num_beams, "max_queue": args.max_queue}
     batching = None if args.no_batching else BatchingOptions(rows=args.batch_rows, wait_ms=args.batch_wait_ms)
     app = create_app(model, api_key=api_key, limits=limits, concurrency=args.concurrency, model_name=args.model_name,
-                     batching=batching)
+                     batching=batching, max_connections=args.max_connections)
     if args.host not in ("127.0.0.1", "localhost", "::1") and api_key is None:
         print(f"kzoo serve: warning: listening on {args.host} without an API key; set {API_KEY_ENV} to require one.",
               file=sys.stderr)
     config = uvicorn.Config(
         app, host=args.host, port=args.port, log_level=args.log_level, access_log=not args.no_access_log,
-        timeout_graceful_shutdown=args.graceful_timeout, limit_concurrency=args.max_connections,
+        # The app answers --max-connections itself (JSON); uvicorn's plain-text 503 is a backstop beyond it.
+        timeout_graceful_shutdown=args.graceful_timeout, limit_concurrency=args.max_connections + TRANSPORT_SLACK,
         server_header=False, lifespan="off",
     )
     server = uvicorn.Server(config)

@@ -17,6 +17,7 @@ from kzoo.serve.client_error import error_body, send_json
 
 _DRAIN_LIMIT = 16 << 20  # Bytes of an oversized body read (and dropped) so the client sees the 413.
 GUARDED = ("/v1/", "/v2/", "/metrics/")
+HEALTH = ("/healthz", "/v2/health/live", "/v2/health/ready")  # Answered even at max_connections.
 # A V2 request in the binary tensor extension: a JSON header of this many bytes, then raw tensors.
 _BINARY_HEADER = b"inference-header-content-length"
 
@@ -34,19 +35,36 @@ class Guard:
         max_body_bytes: int. Largest request body; more is answered with 413.
         api_key: str or None. The bearer token every `/v1/` request must send.
         counters: dict or None. Its "in_flight" counts guarded requests being handled.
+        max_requests: int or None. Requests handled at once (health checks aside); more get a JSON 503.
 
     Example: `app.add_middleware(Guard, max_body_bytes=1 << 20, api_key="secret")`.
     """
 
-    def __init__(self, app, max_body_bytes, api_key=None, counters=None):
+    def __init__(self, app, max_body_bytes, api_key=None, counters=None, max_requests=None):
         self.app = app
+        self.max_requests = max_requests
+        self.requests = 0
         self.api_key = api_key.encode("utf-8") if api_key else None
         self.max_body_bytes = max_body_bytes
         self.counters = counters if counters is not None else {"in_flight": 0}
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not guarded(scope["path"]):
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limited = self.max_requests is not None and scope["path"] not in HEALTH
+        if limited and self.requests >= self.max_requests:
+            return await send_json(send, 503, error_body(
+                f"The server is handling max_connections={self.max_requests} requests; retry in a second.",
+                "max_connections"), [(b"retry-after", b"1")])
+        self.requests += limited
+        try:
+            if not guarded(scope["path"]):
+                return await self.app(scope, receive, send)
+            return await self._counted(scope, receive, send)
+        finally:
+            self.requests -= limited
+
+    async def _counted(self, scope, receive, send):
         self.counters["in_flight"] += 1  # Only the event loop touches it.
         try:
             return await self._guarded(scope, receive, send)

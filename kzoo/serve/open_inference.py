@@ -17,12 +17,13 @@ Outputs are named after what they hold:
 | tagging | `tags` BYTES [N]: per row one JSON string, the list of `{"word", "tag", "tag_id", "score"}` |
 
 Decoding options (`strategy`, `num_beams`, `max_new_tokens`, `seed`, ...; and a
-translator's `target_language`) go in the request's `parameters`, with the same
+translator's `target_language`) and any request's `timeout_ms` go in the request's `parameters`, with the same
 meaning and checks as on /v1. Tensors come as JSON or in the binary tensor data
 extension (`kzoo.serve.v2_tensors`); an output is binary when the request asks for
 it (`binary_data_output`, or `binary_data` on the output), which is
 tritonclient's default. Errors are the protocol's `{"error": "<one sentence>"}`:
-400 for a malformed request, 404 for an unknown model or version, 413 for a limit.
+400 for a malformed request, 404 for an unknown model or version, 413 for a limit,
+503 (with Retry-After) when too many requests wait, 504 after a request's `timeout_ms`.
 
 Example (tritonclient):
 ```python
@@ -162,6 +163,9 @@ def add_open_inference_routes(app, served):
             raise ClientError(400, f"Input {tensor.name!r} is empty; send at least one row.")
         parameters = dict(parsed.parameters or {})
         binary = parameters.pop("binary_data_output", False)
+        timeout_ms = parameters.pop("timeout_ms", None)
+        if timeout_ms is not None and (type(timeout_ms) is not int or not 0 < timeout_ms <= 3_600_000):
+            raise ClientError(400, "Parameter timeout_ms must be an integer number of milliseconds in 1..3600000.")
         if not isinstance(binary, bool):
             raise ClientError(400, "Parameter binary_data_output must be true or false.")
         requested = {output.name: (output.parameters or {}).get("binary_data", binary) for output in parsed.outputs or ()}
@@ -169,12 +173,12 @@ def add_open_inference_routes(app, served):
         unknown = [output for output in requested if output not in offered]
         if unknown:
             raise ClientError(400, f"Model {name!r} has no output {unknown[0]!r}; its outputs are {offered}.")
-        results = await _task_outputs(value, parameters)
+        results = await _task_outputs(value, parameters, timeout_ms)
         chosen = requested or {output: binary for output in offered}
         return [(output, datatype, results[output], chosen[output])
                 for output, datatype in OUTPUTS[model.kind] if output in chosen], binary
 
-    async def _task_outputs(value, parameters):
+    async def _task_outputs(value, parameters, timeout_ms):
         if model.generative:
             try:
                 options = options_schema.model_validate(parameters)
@@ -188,17 +192,17 @@ def add_open_inference_routes(app, served):
             if len(value) > served.limits["max_batch_size"]:
                 raise ClientError(413, f"{len(value)} items exceed max_batch_size={served.limits['max_batch_size']}.",
                                    "max_batch_size")
-            return _labels(await served.infer(model.classify, value))
+            return _labels(await served.infer(model.classify, value, timeout_ms=timeout_ms))
         check_texts("text", value, served.limits)
         if model.kind == "translation":
-            return {"translation": await served.infer(model.translate, value, truncate=False, **options)}
+            return {"translation": await served.infer(model.translate, value, truncate=False, timeout_ms=timeout_ms, **options)}
         if model.kind == "language_modeling":
             options["max_new_tokens"] = options["max_new_tokens"] or min(32, model.max_length - 1)
-            return {"continuation": await served.infer(model.generate, value, truncate=False, **options)}
+            return {"continuation": await served.infer(model.generate, value, truncate=False, timeout_ms=timeout_ms, **options)}
         if model.kind == "tagging":
-            tags = await served.infer(model.tag, value, truncate=False)
+            tags = await served.infer(model.tag, value, truncate=False, timeout_ms=timeout_ms)
             return {"tags": [json.dumps(row, ensure_ascii=False) for row in tags]}
-        return _labels(await served.infer(model.classify, value, truncate=False))
+        return _labels(await served.infer(model.classify, value, truncate=False, timeout_ms=timeout_ms))
 
     def _response(parsed, outputs, binary, response_class):
         tensors, chunks = [], []

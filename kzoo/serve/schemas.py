@@ -27,7 +27,11 @@ def schemas():
     class _Strict(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=True)
 
-    class DecodingOptions(_Strict):
+    class _Request(_Strict):
+        timeout_ms: Optional[int] = Field(
+            None, gt=0, le=3_600_000, description="Answer 504 when the result is not ready within this many ms.")
+
+    class DecodingOptions(_Request):
         max_new_tokens: Optional[int] = Field(None, gt=0, description="Most tokens to generate (default: the bundle's).")
         # None: the bundle's own default (its manifest's `generation`, else greedy; see kzoo.runtime.BundleModel).
         strategy: Optional[Literal["greedy", "beam", "top_k", "top_p"]] = Field(
@@ -65,10 +69,10 @@ def schemas():
             None, gt=0, description="Most new tokens (default 32, or fewer if the bundle decodes fewer)."
         )
 
-    class TextsRequest(_Strict):
+    class TextsRequest(_Request):
         texts: list[Text] = Field(..., min_length=1, examples=[["a sentence to label"]])
 
-    class ImagesRequest(_Strict):
+    class ImagesRequest(_Request):
         images: list[list[list[list[float]]]] = Field(..., min_length=1, description="Images [B, H, W, C] in [0, 1].")
 
     class TranslateResponse(BaseModel):

@@ -153,3 +153,18 @@ def test_every_bad_request_gets_a_4xx_json_error_and_the_server_stays_healthy(se
     for server in servers.values():
         log = Path(server.log_path).read_text()
         assert "Traceback" not in log and " 500 " not in log, log[-3000:]
+
+
+def test_the_schema_says_what_the_server_accepts(servers):
+    server = servers["translator"]
+    response = server.post("/v1/model", {})
+    assert response.status_code == 405 and response.headers["allow"] == "GET"
+    response = httpx.put(server.url + "/v1/translate", headers=AUTH)
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
+    schema = httpx.get(server.url + "/openapi.json").json()
+    texts = schema["components"]["schemas"]["TranslateRequest"]["properties"]["texts"]["items"]
+    assert texts["pattern"] == r"\S"  # Blank texts are refused, and the schema says so.
+    response = server.post("/v1/translate", {"texts": [" "]})
+    assert response.status_code == 422 and "texts.0: is empty" in response.json()["error"]
+    declared = schema["paths"]["/v1/translate"]["post"]["responses"]
+    assert {"200", "400", "401", "413", "422", "503", "504"} <= set(declared)

@@ -97,7 +97,7 @@ def test_batched_translations_equal_each_request_alone(translator, options):
         return [response.json()["translations"][0] for response in responses]
 
     assert asyncio.run(main()) == [translator.translate([text], **options)[0] for text in texts]
-    calls = app.state.batcher.calls
+    calls = app.state.runner.batcher.calls
     if "seed" in options:
         assert calls == 0  # Sampling draws per call: such requests run alone.
     else:

@@ -26,3 +26,43 @@ def test_tokens_sizes_and_encodings_are_refused_with_their_reason():
 def test_routes_outside_v1_pass_untouched():
     status, _, _ = call(Guard(EchoApp(), max_body_bytes=1, api_key="secret"), method="GET", path="/healthz")
     assert status == 200
+
+
+def test_beyond_max_requests_the_answer_is_a_json_503_but_health_checks_pass():
+    import asyncio
+
+    release = asyncio.Event()
+
+    class Waiting(EchoApp):
+        async def __call__(self, scope, receive, send):
+            await release.wait()
+            await super().__call__(scope, receive, send)
+
+    guard = Guard(Waiting(), max_body_bytes=64, max_requests=1)
+
+    async def request(path, sent):
+        async def receive():
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        await guard({"type": "http", "method": "POST", "path": path, "headers": []}, receive, send)
+
+    async def main():
+        first, second, health = [], [], []
+        running = asyncio.ensure_future(request("/v1/translate", first))
+        await asyncio.sleep(0.01)
+        await request("/v1/translate", second)  # Answered at once: the one slot is taken.
+        checking = asyncio.ensure_future(request("/healthz", health))
+        await asyncio.sleep(0.01)
+        release.set()
+        await asyncio.gather(running, checking)
+        return first, second, health
+
+    first, second, health = asyncio.run(main())
+    assert first[0]["status"] == 200 and health[0]["status"] == 200
+    assert second[0]["status"] == 503
+    assert (b"retry-after", b"1") in second[0]["headers"] and (b"content-type", b"application/json") in second[0]["headers"]
+    assert b'"limit": "max_connections"' in second[1]["body"]
+    assert guard.requests == 0

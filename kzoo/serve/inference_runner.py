@@ -1,0 +1,96 @@
+"""`InferenceRunner`: runs one request's inference off the event loop, with batching, a queue limit and a deadline.
+
+Requests wait for one of `concurrency` backend slots (or, batched, for the next
+call of their `Batcher`). More than `max_queue` waiting requests make the next one
+a 503 with `Retry-After`; a request with `timeout_ms` that is not answered in time
+gets a 504 and leaves the queue (a call already running is not interrupted: its
+result is dropped). Runtime errors that are the client's mistake become 413 / 422.
+
+Example:
+```python
+run = InferenceRunner(model, concurrency=2, max_queue=64, batching=BatchingOptions())
+labels = await run(model.classify, ["bonjour"], truncate=False)
+```
+"""
+
+import functools
+import math
+
+from kzoo.runtime import InputTooLongError, UnsupportedTaskError
+from kzoo.runtime.bundle_model import DECODING_ARGUMENTS
+from kzoo.serve.batcher import Batcher
+from kzoo.serve.client_error import ClientError
+
+SAMPLING = ("top_k", "top_p")
+
+
+class InferenceRunner:
+    """The server's way into the runtime: `await runner(function, rows, timeout_ms=None, **options)`.
+
+    Args:
+        model: `kzoo.runtime.BundleModel`. Whose decoding options tell sampling calls apart.
+        concurrency: int. Backend calls in flight.
+        max_queue: int. Most requests waiting for a backend call; beyond it, 503.
+        batching: `BatchingOptions` or None. None: one request per backend call.
+
+    Attributes:
+        batcher: `Batcher` or None. waiting: int. Requests waiting now. running: int. Requests being computed.
+
+    Example: `await InferenceRunner(model, 2, 64, None)(model.tag, ["Anna lives in Berlin"], truncate=False)`.
+    """
+
+    def __init__(self, model, concurrency, max_queue, batching=None):
+        import anyio
+
+        self.model, self.max_queue = model, max_queue
+        self.limiter = anyio.CapacityLimiter(concurrency)
+        self.batcher = None if batching is None else Batcher(self.limiter, batching.rows, batching.wait_ms / 1000)
+        self._waiting_alone = 0
+        self.running = 0
+
+    @property
+    def waiting(self):
+        return self._waiting_alone + (self.batcher.waiting if self.batcher else 0)
+
+    async def __call__(self, function, rows, timeout_ms=None, **options):
+        import anyio
+
+        if self.waiting >= self.max_queue:
+            raise ClientError(503, f"The server is busy: {self.waiting} requests are waiting (max_queue="
+                                   f"{self.max_queue}); retry in a second.", "max_queue", headers={"Retry-After": "1"})
+        try:
+            with anyio.fail_after(math.inf if timeout_ms is None else timeout_ms / 1000):
+                if self.batcher is not None and not self._samples(options):
+                    return await self.batcher.run(function, rows, **options)
+                return await self._alone(function, rows, options)
+        except TimeoutError:
+            raise ClientError(504, f"The request was not answered within its timeout_ms={timeout_ms}; it was "
+                                   "dropped. Raise timeout_ms or send less.", "timeout_ms") from None
+        except InputTooLongError as error:
+            raise ClientError(413, str(error).replace(" (or pass truncate=True)", ""), error.limit_name) from None
+        except (UnsupportedTaskError, ValueError, TypeError) as error:
+            raise ClientError(422, str(error)) from None
+
+    async def _alone(self, function, rows, options):
+        import anyio
+
+        self._waiting_alone += 1
+        try:
+            await self.limiter.acquire()
+        finally:
+            self._waiting_alone -= 1
+        self.running += 1
+        try:
+            # Not abandoned on a timeout: the slot stays taken until the thread returns (the CPU is busy until
+            # then anyway); the request answers 504 at that moment.
+            return await anyio.to_thread.run_sync(functools.partial(function, rows, **options), abandon_on_cancel=False)
+        finally:
+            self.running -= 1
+            self.limiter.release()
+
+    def _samples(self, options):
+        """True when decoding draws random numbers: such calls are not batched (the draws are per call)."""
+        if not self.model.generative:
+            return False
+        choices = {name: value for name, value in options.items() if name in DECODING_ARGUMENTS}
+        return self.model.decoding_options(**choices).strategy in SAMPLING
