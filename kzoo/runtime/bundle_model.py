@@ -54,6 +54,7 @@ translator.translate(["three hundred and forty-seven"], strategy="beam", num_bea
 
 import dataclasses
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -134,6 +135,7 @@ class BundleModel:
         label_names: list of str or None.
         max_sequence_length: int or None. Longest input in tokens, special tokens included.
         max_length: int or None. Decoding positions (the cache size) of generative bundles.
+        tokens_generated: int. New tokens decoded so far (each row through its end token), e.g. for metrics.
 
     Example:
     ```python
@@ -169,6 +171,8 @@ class BundleModel:
         self.special_tokens = self._special_tokens()
         self.variant, self.backend = self._create_backend(backend, variant, threads, optimization)
         self._check_kind_fits_graphs()
+        self.tokens_generated = 0
+        self._count_lock = threading.Lock()
 
     # ------------------------------------------------------------------ loading
 
@@ -375,7 +379,18 @@ class BundleModel:
             chunk = {key: value[:, :width] for key, value in chunk.items()}
             chunk_options = dataclasses.replace(options, seed=seeds[index]) if seeds else options
             results.append(decoding.generate(self.backend, self.layout, chunk, max_new_tokens, limit, chunk_options))
-        return np.concatenate(results) if results else np.zeros((0, max_new_tokens), "int32")
+        tokens = np.concatenate(results) if results else np.zeros((0, max_new_tokens), "int32")
+        self._count_generated(tokens, options.end_token_id)
+        return tokens
+
+    def _count_generated(self, tokens, end_token_id):
+        """Adds the tokens each row decoded (through its end token) to `tokens_generated`."""
+        lengths = np.full(len(tokens), tokens.shape[1])
+        if end_token_id is not None and tokens.size:
+            ended = tokens == end_token_id
+            lengths = np.where(ended.any(1), ended.argmax(1) + 1, lengths)
+        with self._count_lock:
+            self.tokens_generated += int(lengths.sum())
 
     # ------------------------------------------------------------------ text methods
 

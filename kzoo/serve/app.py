@@ -39,10 +39,12 @@ from kzoo.serve.batching_options import BatchingOptions
 from kzoo.serve.client_error import ClientError, error_body
 from kzoo.serve.guard import Guard
 from kzoo.serve.inference_runner import InferenceRunner
+from kzoo.serve.request_metrics import RequestMetrics
 from kzoo.serve.open_inference import add_open_inference_routes
 from kzoo.serve.request_checks import check_texts, decoding_options
 from kzoo.serve.schemas import schemas as build_schemas
 from kzoo.serve.served_model import ServedModel
+from kzoo.serve.server_metrics import ServerMetrics
 
 DEFAULT_LIMITS = {
     "max_body_bytes": 1 << 20,
@@ -80,13 +82,14 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
     """
     from fastapi import Depends, FastAPI, Request
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse
+    from fastapi.responses import JSONResponse, Response
     from fastapi.security import HTTPBearer
     from starlette.exceptions import HTTPException
 
     limits = {**DEFAULT_LIMITS, **(limits or {})}
     schemas = build_schemas()
-    infer = InferenceRunner(model, concurrency or os.cpu_count() or 1, limits["max_queue"], batching)
+    metrics = ServerMetrics()
+    infer = InferenceRunner(model, concurrency or os.cpu_count() or 1, limits["max_queue"], batching, metrics)
     counters = {"in_flight": 0}
     name = model_name or model.path.name
     routes = {method: kind for method, kind in TASK_ROUTES.items() if method in model.tasks}
@@ -151,6 +154,13 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
     @app.get("/healthz", tags=["server"], summary="Liveness: 200 once the bundle is loaded; /v1/ requests in flight")
     async def healthz():
         return {"status": "ok", "task": model.kind, "in_flight": counters["in_flight"]}
+
+    @app.get("/metrics", tags=["server"], summary="Prometheus metrics (every worker's, summed)", dependencies=bearer,
+             response_class=Response, responses={**error_responses, 200: {"content": {"text/plain": {}}}})
+    async def metrics_route():
+        infer.report()
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
 
     @app.get("/v1/model", tags=["server"], summary="The bundle's manifest", dependencies=bearer, responses=error_responses)
     async def manifest():
@@ -219,6 +229,7 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
     app.state.runner = infer  # For tests and metrics: queue depth, calls and rows sent.
     app.add_middleware(Guard, max_body_bytes=limits["max_body_bytes"], api_key=api_key, counters=counters,
                        max_requests=max_connections)
+    app.add_middleware(RequestMetrics, metrics=metrics, router=app.router)  # Outermost: counts the Guard's answers.
     return app
 
 

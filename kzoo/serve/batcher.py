@@ -43,6 +43,7 @@ class Batcher:
         limiter: `anyio.CapacityLimiter`. Backend calls in flight (shared with unbatched calls).
         rows: int. Most rows (items) per backend call.
         wait_seconds: float. Longest wait of a request for company while another call runs.
+        on_call: callable or None. Called with the rows of every backend call (for metrics).
 
     Attributes:
         calls: int. Backend calls made. rows_sent: int. Rows sent in them. running: int. Calls running now.
@@ -51,8 +52,8 @@ class Batcher:
     Example: `await Batcher(limiter, rows=32, wait_seconds=0.002).run(model.translate, ["twelve"], truncate=False)`.
     """
 
-    def __init__(self, limiter, rows=32, wait_seconds=0.002):
-        self.limiter, self.rows, self.wait_seconds = limiter, rows, wait_seconds
+    def __init__(self, limiter, rows=32, wait_seconds=0.002, on_call=None):
+        self.limiter, self.rows, self.wait_seconds, self.on_call = limiter, rows, wait_seconds, on_call
         self.calls = self.rows_sent = self.running = 0
         self._queues = {}  # key -> list of _Request
         self._wake = {}  # key -> asyncio.Event set when the queue grows or a call ends
@@ -128,6 +129,8 @@ class Batcher:
             items = _concatenate([request.items for request in batch])
             self.calls += 1
             self.rows_sent += _rows(items)
+            if self.on_call is not None:
+                self.on_call(_rows(items))
             try:
                 results = await anyio.to_thread.run_sync(functools.partial(function, items, **options))
             except Exception:

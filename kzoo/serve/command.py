@@ -16,19 +16,24 @@ curl -s -H 'Authorization: Bearer secret' -d '{"texts": ["forty-two"]}' 127.0.0.
 """
 
 import argparse
+import json
 import os
 import signal
 import sys
 import threading
 
+import numpy as np
+
 from kzoo.runtime import BundleError, load
 from kzoo.runtime.validation import check_positive_int
 from kzoo.serve.app import DEFAULT_LIMITS, create_app
 from kzoo.serve.batching_options import BatchingOptions
+from kzoo.serve.server_metrics import MULTIPROCESS_ENV
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 API_KEY_ENV = "KZOO_API_KEY"
+WORKER_SETTINGS_ENV = "KZOO_SERVE_WORKER_SETTINGS"
 TRANSPORT_SLACK = 64  # Connections beyond --max-connections that uvicorn accepts, so the app can answer 503 in JSON.
 
 
@@ -92,6 +97,9 @@ def add_serve_arguments(parser):
                              f"(default {DEFAULT_LIMITS['max_queue']})")
     parser.add_argument("--graceful-timeout", type=float, default=30.0,
                         help="seconds requests in flight get to finish after SIGTERM (default 30)")
+    parser.add_argument("--workers", type=_positive, default=1,
+                        help="server processes sharing the port, each loading the bundle once; one that dies is "
+                             "replaced (default 1)")
     parser.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"), default="info")
     parser.add_argument("--no-access-log", action="store_true", help="do not log every request")
     return parser
@@ -113,26 +121,23 @@ def run_from_args(args):
         print(f"kzoo serve: --port must be in 1..65535; received {args.port}.", file=sys.stderr)
         return 2
     try:
-        model = load(args.bundle, backend=args.backend, variant=args.variant, threads=args.threads,
-                     optimization=args.optimization, batch_size=max(args.batch_rows, args.max_batch_size))
+        app = build_app(args, api_key)  # With workers, this one only checks the bundle before they start.
     except (BundleError, ValueError, ImportError) as error:
         print(f"kzoo serve: {error}", file=sys.stderr)
         return 2
-    limits = {"max_body_bytes": args.max_body_bytes, "max_batch_size": args.max_batch_size,
-              "max_text_chars": args.max_text_chars, "max_num_beams": args.max_num_beams, "max_queue": args.max_queue}
-    batching = None if args.no_batching else BatchingOptions(rows=args.batch_rows, wait_ms=args.batch_wait_ms)
-    app = create_app(model, api_key=api_key, limits=limits, concurrency=args.concurrency, model_name=args.model_name,
-                     batching=batching, max_connections=args.max_connections)
     if args.host not in ("127.0.0.1", "localhost", "::1") and api_key is None:
         print(f"kzoo serve: warning: listening on {args.host} without an API key; set {API_KEY_ENV} to require one.",
               file=sys.stderr)
-    config = uvicorn.Config(
-        app, host=args.host, port=args.port, log_level=args.log_level, access_log=not args.no_access_log,
+    options = dict(
+        host=args.host, port=args.port, log_level=args.log_level, access_log=not args.no_access_log,
         # The app answers --max-connections itself (JSON); uvicorn's plain-text 503 is a backstop beyond it.
         timeout_graceful_shutdown=args.graceful_timeout, limit_concurrency=args.max_connections + TRANSPORT_SLACK,
         server_header=False, lifespan="off",
     )
-    server = uvicorn.Server(config)
+    if args.workers > 1:
+        del app  # Each worker loads its own.
+        return _run_workers(args, api_key, options)
+    server = uvicorn.Server(uvicorn.Config(app, **options))
     # uvicorn drains on SIGTERM, then re-raises the signal through the handler it found
     # installed; this one turns it into a normal exit (status 0) after the drain.
     previous = signal.signal(signal.SIGTERM, lambda number, frame: None) if _main_thread() else None
@@ -142,6 +147,67 @@ def run_from_args(args):
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     return 0 if server.started else 1
+
+
+def build_app(args, api_key):
+    """Loads the bundle as `args` say, warms it up (one call per task) and returns the ASGI app.
+
+    Warming up before the app exists means a server, or a worker, answers
+    nothing (health checks included) until its first real call would be fast.
+    """
+    model = load(args.bundle, backend=args.backend, variant=args.variant, threads=args.threads,
+                 optimization=args.optimization, batch_size=max(args.batch_rows, args.max_batch_size))
+    warm_up(model)
+    limits = {"max_body_bytes": args.max_body_bytes, "max_batch_size": args.max_batch_size,
+              "max_text_chars": args.max_text_chars, "max_num_beams": args.max_num_beams, "max_queue": args.max_queue}
+    batching = None if args.no_batching else BatchingOptions(rows=args.batch_rows, wait_ms=args.batch_wait_ms)
+    return create_app(model, api_key=api_key, limits=limits, concurrency=args.concurrency, model_name=args.model_name,
+                      batching=batching, max_connections=args.max_connections)
+
+
+def warm_up(model):
+    """One small call of the bundle's task, so that the first request does not pay for lazy initialisation."""
+    if model.kind == "image_classification":
+        shape = [1 if size is None else size for size in model.backend.input_shapes("serving_default")["images"]]
+        model.classify(np.zeros([1, *shape[1:]], "float32"))
+    elif model.kind == "translation":
+        model.translate(["warm up"], max_new_tokens=2)
+    elif model.kind == "language_modeling":
+        model.generate(["warm up"], max_new_tokens=1)
+    elif model.kind in ("classification",):
+        model.classify(["warm up"])
+    elif model.kind == "tagging":
+        model.tag(["warm up"])
+    model.tokens_generated = 0
+
+
+def _run_workers(args, api_key, options):
+    """`--workers N`: uvicorn's supervisor runs N processes on one socket and replaces any that dies."""
+    import tempfile
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    with tempfile.TemporaryDirectory(prefix="kzoo-serve-metrics-") as metrics_folder:
+        # Read by the workers (spawned, so they inherit the environment): prometheus-client's shared files,
+        # the settings, and the key (kept out of the settings so it never appears in a log).
+        os.environ[MULTIPROCESS_ENV] = metrics_folder
+        os.environ[WORKER_SETTINGS_ENV] = json.dumps(vars(args))
+        if api_key:
+            os.environ[API_KEY_ENV] = api_key
+        config = uvicorn.Config(f"{__name__}:worker_app", factory=True, workers=args.workers, **options)
+        socket = config.bind_socket()
+        try:
+            Multiprocess(config, sockets=[socket]).run()
+        finally:
+            socket.close()
+    return 0
+
+
+def worker_app():
+    """The app of one `--workers` process (uvicorn calls it in each worker)."""
+    args = argparse.Namespace(**json.loads(os.environ[WORKER_SETTINGS_ENV]))
+    return build_app(args, os.environ.get(API_KEY_ENV) or None)
 
 
 def _main_thread():

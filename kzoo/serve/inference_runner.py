@@ -32,6 +32,7 @@ class InferenceRunner:
         concurrency: int. Backend calls in flight.
         max_queue: int. Most requests waiting for a backend call; beyond it, 503.
         batching: `BatchingOptions` or None. None: one request per backend call.
+        metrics: `ServerMetrics` or None. Receives rows per call, the queue depth and tokens generated.
 
     Attributes:
         batcher: `Batcher` or None. waiting: int. Requests waiting now. running: int. Requests being computed.
@@ -39,13 +40,16 @@ class InferenceRunner:
     Example: `await InferenceRunner(model, 2, 64, None)(model.tag, ["Anna lives in Berlin"], truncate=False)`.
     """
 
-    def __init__(self, model, concurrency, max_queue, batching=None):
+    def __init__(self, model, concurrency, max_queue, batching=None, metrics=None):
         import anyio
 
-        self.model, self.max_queue = model, max_queue
+        self.model, self.max_queue, self.metrics = model, max_queue, metrics
         self.limiter = anyio.CapacityLimiter(concurrency)
-        self.batcher = None if batching is None else Batcher(self.limiter, batching.rows, batching.wait_ms / 1000)
+        on_call = metrics.batch if metrics is not None else None
+        self.batcher = None if batching is None else Batcher(self.limiter, batching.rows, batching.wait_ms / 1000,
+                                                             on_call)
         self._waiting_alone = 0
+        self._tokens_reported = 0
         self.running = 0
 
     @property
@@ -58,6 +62,7 @@ class InferenceRunner:
         if self.waiting >= self.max_queue:
             raise ClientError(503, f"The server is busy: {self.waiting} requests are waiting (max_queue="
                                    f"{self.max_queue}); retry in a second.", "max_queue", headers={"Retry-After": "1"})
+        self.report()
         try:
             with anyio.fail_after(math.inf if timeout_ms is None else timeout_ms / 1000):
                 if self.batcher is not None and not self._samples(options):
@@ -70,6 +75,17 @@ class InferenceRunner:
             raise ClientError(413, str(error).replace(" (or pass truncate=True)", ""), error.limit_name) from None
         except (UnsupportedTaskError, ValueError, TypeError) as error:
             raise ClientError(422, str(error)) from None
+        finally:
+            self.report()
+
+    def report(self):
+        """Brings the metrics up to date (the event loop's thread only, so the token count needs no lock)."""
+        if self.metrics is None:
+            return
+        self.metrics.queue_depth(self.waiting)
+        tokens = getattr(self.model, "tokens_generated", 0)
+        self.metrics.generated(tokens - self._tokens_reported)
+        self._tokens_reported = tokens
 
     async def _alone(self, function, rows, options):
         import anyio
@@ -79,6 +95,8 @@ class InferenceRunner:
             await self.limiter.acquire()
         finally:
             self._waiting_alone -= 1
+        if self.metrics is not None:
+            self.metrics.batch(len(rows))
         self.running += 1
         try:
             # Not abandoned on a timeout: the slot stays taken until the thread returns (the CPU is busy until

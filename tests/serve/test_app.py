@@ -80,6 +80,10 @@ def test_the_bearer_token_is_required_on_v1_only(servers):
             assert response.headers["www-authenticate"].startswith("Bearer")
             assert "error" in response.json()
     assert httpx.get(server.url + "/v1/model").status_code == 401
+    assert httpx.get(server.url + "/metrics").status_code == 401
+    metrics = httpx.get(server.url + "/metrics", headers=AUTH)
+    assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
+    assert 'kzoo_requests_total{route="/v1/translate",status="401"}' in metrics.text
     assert httpx.get(server.url + "/healthz").status_code == 200
     assert servers["tagger"].post("/v1/tag", {"texts": ["Anna"]}, headers={}).status_code == 200  # no key configured
 
