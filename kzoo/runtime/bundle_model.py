@@ -62,7 +62,12 @@ import numpy as np
 from kzoo.runtime import decoding
 from kzoo.runtime.backends import BACKENDS, open_backend
 from kzoo.runtime.errors import BundleError, InputTooLongError, UnsupportedTaskError
-from kzoo.runtime.manifest import MANIFEST_FILE, find_export, read_manifest, verify_files
+from kzoo.runtime.manifest import (
+    MANIFEST_FILE,
+    find_export,
+    read_manifest,
+    verify_files,
+)
 from kzoo.runtime.packing import pack_batch
 from kzoo.runtime.validation import check_choice, check_positive_int, check_texts
 
@@ -380,10 +385,10 @@ class BundleModel:
             chunk_options = dataclasses.replace(options, seed=seeds[index]) if seeds else options
             results.append(decoding.generate(self.backend, self.layout, chunk, max_new_tokens, limit, chunk_options))
         tokens = np.concatenate(results) if results else np.zeros((0, max_new_tokens), "int32")
-        self._count_generated(tokens, options.end_token_id)
+        self.record_generated(tokens, options.end_token_id)
         return tokens
 
-    def _count_generated(self, tokens, end_token_id):
+    def record_generated(self, tokens, end_token_id):
         """Adds the tokens each row decoded (through its end token) to `tokens_generated`."""
         lengths = np.full(len(tokens), tokens.shape[1])
         if end_token_id is not None and tokens.size:
@@ -420,16 +425,45 @@ class BundleModel:
         Example: `model.translate(["forty-two"], strategy="beam", num_beams=4)`.
         """
         self._require("translate")
-        self._require_tokenizer("translate")
-        texts = self.tokenizer.with_target_language(check_texts("texts", texts), target_language)
-        if not texts:
+        if not check_texts("texts", texts):
             return []
+        inputs = self.decoding_inputs(texts, truncate=truncate, target_language=target_language)
+        return self.decode_new_tokens(self.generate_ids(inputs, max_new_tokens, **choices))
+
+    def decoding_inputs(self, texts, max_new_tokens=None, truncate=True, target_language=None):
+        """The packed inputs of `generate_ids` for `texts`: a translator's sources or a causal LM's prompts.
+
+        Args:
+            texts: non-empty list of str.
+            max_new_tokens: int or None. Causal LMs: the new tokens the prompts
+                must leave room for (default 32); a longer prompt keeps its last
+                tokens (`truncate=True`) or raises `InputTooLongError`.
+            truncate: bool. As in `translate`.
+            target_language: str or None. As in `translate`.
+
+        Example: `model.decode_new_tokens(model.generate_ids(model.decoding_inputs(["twelve"])))`.
+        """
+        self._require_tokenizer("translate" if self.seq2seq else "generate")
+        texts = check_texts("texts" if self.seq2seq else "prompt", texts)
+        if self.seq2seq:
+            ids = self.tokenizer.encode(self.tokenizer.with_target_language(texts, target_language))
+            self._check_lengths(ids, self.max_sequence_length, 2, truncate)
+            token_ids, padding_mask = self._pack(ids, self.max_sequence_length)
+            return {"encoder_token_ids": token_ids, "encoder_padding_mask": padding_mask}
+        max_new_tokens = 32 if max_new_tokens is None else max_new_tokens
+        self._check_max_new_tokens(max_new_tokens, self.max_length)
+        room = self.max_length - max_new_tokens
         ids = self.tokenizer.encode(texts)
-        self._check_lengths(ids, self.max_sequence_length, 2, truncate)
-        token_ids, padding_mask = self._pack(ids, self.max_sequence_length)
-        tokens = self.generate_ids({"encoder_token_ids": token_ids, "encoder_padding_mask": padding_mask}, max_new_tokens,
-                                   **choices)
-        return self.tokenizer.for_targets().decode_batch(tokens)  # Ids of the target vocabulary.
+        self._check_lengths(ids, room, 1, truncate, "max_length", f" minus max_new_tokens={max_new_tokens}")
+        ids = [row[len(row) - (room - 1):] if len(row) > room - 1 else row for row in ids]  # Keep the latest context.
+        token_ids, padding_mask = self._pack(ids, None, end=False)
+        return {"token_ids": token_ids, "padding_mask": padding_mask}
+
+    def decode_new_tokens(self, tokens):
+        """The texts of `generate_ids`' tokens `[B, N]` (a translator's in its target vocabulary)."""
+        if self.seq2seq:
+            return self.tokenizer.for_targets().decode_batch(tokens)
+        return self.tokenizer.decode_batch(tokens)
 
     def generate(self, prompt, max_new_tokens=32, truncate=True, **choices):
         """Continues a prompt (or each of a list of prompts); returns the new text only.
@@ -452,14 +486,8 @@ class BundleModel:
         prompts = [prompt] if single else check_texts("prompt", prompt)
         if not prompts:
             return []
-        self._check_max_new_tokens(max_new_tokens, self.max_length)
-        room = self.max_length - max_new_tokens
-        ids = self.tokenizer.encode(prompts)
-        self._check_lengths(ids, room, 1, truncate, "max_length", f" minus max_new_tokens={max_new_tokens}")
-        ids = [row[len(row) - (room - 1):] if len(row) > room - 1 else row for row in ids]  # Keep the latest context.
-        token_ids, padding_mask = self._pack(ids, None, end=False)
-        tokens = self.generate_ids({"token_ids": token_ids, "padding_mask": padding_mask}, max_new_tokens, **choices)
-        texts = self.tokenizer.decode_batch(tokens)
+        inputs = self.decoding_inputs(prompts, max_new_tokens, truncate=truncate)
+        texts = self.decode_new_tokens(self.generate_ids(inputs, max_new_tokens, **choices))
         return texts[0] if single else texts
 
     def prepare_images(self, images, pixel_range=255.0):

@@ -291,21 +291,14 @@ def generate(backend, layout, inputs, max_new_tokens, max_length, options=Decodi
             tokens[rows] = generate(backend, layout, picked, max_new_tokens, max_length, options)
         return tokens
     batch = len(lengths)
-    state = start_state(backend, layout, inputs, batch)
-    logits, state = step(backend, layout, prompt.tokens[:, : lengths.max()], state, np.zeros(batch, "int32"))
-    last = logits[np.arange(batch), lengths - 1]  # [B, V]: each row's first new token.
+    last, state = prefill(backend, layout, inputs, prompt)
     if options.strategy == "beam":
         return _beam_search(backend, layout, last, state, lengths, options, max_new_tokens)
     rng = np.random.default_rng(options.seed) if options.strategy != "greedy" else None
     tokens = np.full((batch, max_new_tokens), options.pad_token_id, "int32")
     ended = np.zeros(batch, bool)
     for count in range(max_new_tokens):
-        scores = process_scores(last, options, last=np.full(batch, count + 1 == max_new_tokens))
-        if options.strategy == "greedy":
-            chosen = scores.argmax(-1).astype("int32")
-        else:
-            chosen = sample(scores, rng, top_k=options.top_k,
-                            top_p=options.top_p if options.strategy == "top_p" else None, temperature=options.temperature)
+        chosen = next_tokens(last, options, rng, final=count + 1 == max_new_tokens)
         tokens[:, count] = np.where(ended, options.pad_token_id, chosen)
         if options.end_token_id is not None:
             ended |= chosen == options.end_token_id
@@ -314,6 +307,27 @@ def generate(backend, layout, inputs, max_new_tokens, max_length, options=Decodi
         logits, state = step(backend, layout, chosen[:, None], state, lengths + count)
         last = logits[:, -1]
     return tokens
+
+
+def prefill(backend, layout, inputs, prompt):
+    """The decoding state after each row's prompt (`PromptBuffer`), and the logits `[B, V]` of its first new token.
+
+    One `decode_step` call reads every row's whole prompt at positions 0, 1, ...
+    (after `encode` for an encoder-decoder, whose prompt is its start token).
+    """
+    batch, lengths = len(prompt.lengths), prompt.lengths
+    state = start_state(backend, layout, inputs, batch)
+    logits, state = step(backend, layout, prompt.tokens[:, : lengths.max()], state, np.zeros(batch, "int32"))
+    return logits[np.arange(batch), lengths - 1], state
+
+
+def next_tokens(last, options, rng, final):
+    """The next token of each row from its logits `[B, V]`: greedy, or sampled with `rng`; `final`: its last one."""
+    scores = process_scores(last, options, last=np.full(len(last), final))
+    if options.strategy == "greedy":
+        return scores.argmax(-1).astype("int32")
+    return sample(scores, rng, top_k=options.top_k, top_p=options.top_p if options.strategy == "top_p" else None,
+                  temperature=options.temperature)
 
 
 def process_scores(scores, options, last):

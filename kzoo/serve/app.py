@@ -37,11 +37,12 @@ import os
 
 from kzoo.serve.batching_options import BatchingOptions
 from kzoo.serve.client_error import ClientError, error_body
+from kzoo.serve.event_stream import token_events
 from kzoo.serve.guard import Guard
 from kzoo.serve.inference_runner import InferenceRunner
-from kzoo.serve.request_metrics import RequestMetrics
 from kzoo.serve.open_inference import add_open_inference_routes
 from kzoo.serve.request_checks import check_texts, decoding_options
+from kzoo.serve.request_metrics import RequestMetrics
 from kzoo.serve.schemas import schemas as build_schemas
 from kzoo.serve.served_model import ServedModel
 from kzoo.serve.server_metrics import ServerMetrics
@@ -86,6 +87,8 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
     from fastapi.security import HTTPBearer
     from starlette.exceptions import HTTPException
 
+    from kzoo.serve.event_stream_response import EventStreamResponse
+
     limits = {**DEFAULT_LIMITS, **(limits or {})}
     schemas = build_schemas()
     metrics = ServerMetrics()
@@ -107,8 +110,14 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
                              (422, "Invalid request"), (503, "Busy: too many requests waiting (with Retry-After)"),
                              (504, "Not answered within the request's timeout_ms"))
     }
+    stream_responses = {**error_responses, 200: {"content": {"text/event-stream": {
+        "schema": {"type": "string", "description": "With stream=true: Server-Sent Events (see kzoo.serve.event_stream)."}}}}}
     v2_responses = {status: answer for status, answer in error_responses.items() if status != 422}
     v2_responses[404] = {"model": schemas["ErrorResponse"], "description": "Unknown model or version"}
+
+    def stream(texts, options, key, timeout_ms, single=False):
+        infer.check_decodable(texts, **options)  # Refused with a status code while one can still be sent.
+        return EventStreamResponse(token_events(infer, model, texts, options, key, timeout_ms, single))
 
     @app.exception_handler(ClientError)
     async def client_error(request, error):
@@ -168,24 +177,27 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
 
     if "translate" in routes:
         @app.post("/v1/translate", tags=["tasks"], summary="Translate texts", dependencies=bearer,
-                  response_model=schemas["TranslateResponse"], responses=error_responses)
+                  response_model=schemas["TranslateResponse"], responses=stream_responses)
         async def translate(request: schemas["TranslateRequest"]):
             check_texts("texts", request.texts, limits)
             options = decoding_options(request, model, limits, seq2seq=True)
-            translations = await infer(model.translate, request.texts, timeout_ms=request.timeout_ms, truncate=False,
-                                       **options)
-            return {"translations": translations}
+            if request.stream:
+                return stream(request.texts, options, "translations", request.timeout_ms)
+            return {"translations": await infer.decode(request.texts, timeout_ms=request.timeout_ms, **options)}
 
     if "generate" in routes:
         @app.post("/v1/generate", tags=["tasks"], summary="Continue a prompt", dependencies=bearer,
-                  response_model=schemas["GenerateResponse"], responses=error_responses)
+                  response_model=schemas["GenerateResponse"], responses=stream_responses)
         async def generate(request: schemas["GenerateRequest"]):
             prompts = [request.prompt] if isinstance(request.prompt, str) else request.prompt
             check_texts("prompt", prompts, limits)
             options = decoding_options(request, model, limits, seq2seq=False)
             options["max_new_tokens"] = options["max_new_tokens"] or min(32, model.max_length - 1)
-            texts = await infer(model.generate, prompts, timeout_ms=request.timeout_ms, truncate=False, **options)
-            return {"text": texts[0] if isinstance(request.prompt, str) else texts}
+            single = isinstance(request.prompt, str)
+            if request.stream:
+                return stream(prompts, options, "text", request.timeout_ms, single)
+            texts = await infer.decode(prompts, timeout_ms=request.timeout_ms, **options)
+            return {"text": texts[0] if single else texts}
 
     if "classify" in routes and model.kind == "image_classification":
         @app.post("/v1/classify", tags=["tasks"], summary="Classify images", dependencies=bearer,

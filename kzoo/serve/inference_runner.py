@@ -13,11 +13,14 @@ labels = await run(model.classify, ["bonjour"], truncate=False)
 ```
 """
 
+import asyncio
+import contextlib
 import functools
 import math
 
 from kzoo.runtime import InputTooLongError, UnsupportedTaskError
 from kzoo.runtime.bundle_model import DECODING_ARGUMENTS
+from kzoo.runtime.continuous_decoder import ContinuousDecoder
 from kzoo.serve.batcher import Batcher
 from kzoo.serve.client_error import ClientError
 
@@ -48,15 +51,73 @@ class InferenceRunner:
         on_call = metrics.batch if metrics is not None else None
         self.batcher = None if batching is None else Batcher(self.limiter, batching.rows, batching.wait_ms / 1000,
                                                              on_call)
+        # Continuous batching of decode steps, one decoder (thread) per backend slot; without batching they
+        # serve streamed requests only, one request at a time each.
+        rows = batching.rows if batching is not None else 1
+        self.decoders = ([ContinuousDecoder(model, max_rows=rows) for _ in range(concurrency)]
+                         if ContinuousDecoder.supports(model) else [])
         self._waiting_alone = 0
         self._tokens_reported = 0
+        self._steps_reported = (0, 0)
         self.running = 0
 
     @property
     def waiting(self):
-        return self._waiting_alone + (self.batcher.waiting if self.batcher else 0)
+        return (self._waiting_alone + (self.batcher.waiting if self.batcher else 0)
+                + sum(decoder.waiting for decoder in self.decoders))
 
     async def __call__(self, function, rows, timeout_ms=None, **options):
+        """`function(rows, **options)`: batched with other requests' rows unless it samples."""
+        with self._client_errors(timeout_ms):
+            if self.batcher is not None and not self._samples(options):
+                return await self.batcher.run(function, rows, **options)
+            return await self._alone(function, rows, options)
+
+    async def decode(self, texts, timeout_ms=None, on_tokens=None, **options):
+        """The translations (or continuations) of `texts`; decode steps are shared with other requests when they can be.
+
+        Greedy and sampling requests join a `ContinuousDecoder`'s running batch
+        (with batching on, or when `on_tokens` streams them); beam search and
+        bundles of decode-step contract 1 decode in whole calls. `on_tokens` is
+        called on the event loop with each step's tokens so far `[B, n]`.
+        """
+        model = self.model
+        method = model.translate if model.seq2seq else model.generate
+        beam = self._strategy(options) == "beam"
+        if not self.decoders or beam or (self.batcher is None and on_tokens is None):
+            return await self(method, texts, timeout_ms=timeout_ms, truncate=False, **options)
+        with self._client_errors(timeout_ms):
+            options = dict(options)
+            max_new_tokens = options.pop("max_new_tokens", None) or (model.max_length if model.seq2seq else 32)
+            inputs = model.decoding_inputs(texts, max_new_tokens, truncate=False,
+                                           target_language=options.pop("target_language", None))
+            decoder = min(self.decoders, key=lambda candidate: candidate.load)
+            loop = asyncio.get_running_loop()
+            listener = None if on_tokens is None else lambda tokens: loop.call_soon_threadsafe(on_tokens, tokens)
+            future = decoder.submit(inputs, max_new_tokens, on_tokens=listener, **options)
+            try:
+                tokens = await asyncio.wrap_future(future)
+            finally:
+                if not future.done():
+                    decoder.cancel(future)  # Deadline passed or the client left: out of the batch at the next step.
+            return model.decode_new_tokens(tokens)
+
+    def close(self):
+        """Stops the decoders' threads."""
+        for decoder in self.decoders:
+            decoder.close()
+
+    def check_decodable(self, texts, **options):
+        """Raises the `ClientError` that decoding `texts` would meet first (a full queue, a text too long), so
+        that a stream can still answer it with a status code before it begins."""
+        with self._client_errors(None):
+            options = dict(options)
+            self.model.decoding_inputs(texts, options.get("max_new_tokens") or (None if self.model.seq2seq else 32),
+                                       truncate=False, target_language=options.get("target_language"))
+
+    @contextlib.contextmanager
+    def _client_errors(self, timeout_ms):
+        """Refuses beyond `max_queue`, enforces `timeout_ms`, and turns runtime errors into `ClientError`."""
         import anyio
 
         if self.waiting >= self.max_queue:
@@ -65,9 +126,7 @@ class InferenceRunner:
         self.report()
         try:
             with anyio.fail_after(math.inf if timeout_ms is None else timeout_ms / 1000):
-                if self.batcher is not None and not self._samples(options):
-                    return await self.batcher.run(function, rows, **options)
-                return await self._alone(function, rows, options)
+                yield
         except TimeoutError:
             raise ClientError(504, f"The request was not answered within its timeout_ms={timeout_ms}; it was "
                                    "dropped. Raise timeout_ms or send less.", "timeout_ms") from None
@@ -86,6 +145,11 @@ class InferenceRunner:
         tokens = getattr(self.model, "tokens_generated", 0)
         self.metrics.generated(tokens - self._tokens_reported)
         self._tokens_reported = tokens
+        steps = sum(decoder.steps for decoder in self.decoders)
+        rows = sum(decoder.rows_stepped for decoder in self.decoders)
+        self.metrics.decode_steps(steps - self._steps_reported[0], rows - self._steps_reported[1],
+                                  sum(decoder.rows for decoder in self.decoders))
+        self._steps_reported = (steps, rows)
 
     async def _alone(self, function, rows, options):
         import anyio
@@ -108,7 +172,10 @@ class InferenceRunner:
 
     def _samples(self, options):
         """True when decoding draws random numbers: such calls are not batched (the draws are per call)."""
+        return self._strategy(options) in SAMPLING
+
+    def _strategy(self, options):
         if not self.model.generative:
-            return False
+            return None
         choices = {name: value for name, value in options.items() if name in DECODING_ARGUMENTS}
-        return self.model.decoding_options(**choices).strategy in SAMPLING
+        return self.model.decoding_options(**choices).strategy

@@ -195,10 +195,10 @@ def add_open_inference_routes(app, served):
             return _labels(await served.infer(model.classify, value, timeout_ms=timeout_ms))
         check_texts("text", value, served.limits)
         if model.kind == "translation":
-            return {"translation": await served.infer(model.translate, value, truncate=False, timeout_ms=timeout_ms, **options)}
+            return {"translation": await served.infer.decode(value, timeout_ms=timeout_ms, **options)}
         if model.kind == "language_modeling":
             options["max_new_tokens"] = options["max_new_tokens"] or min(32, model.max_length - 1)
-            return {"continuation": await served.infer(model.generate, value, truncate=False, timeout_ms=timeout_ms, **options)}
+            return {"continuation": await served.infer.decode(value, timeout_ms=timeout_ms, **options)}
         if model.kind == "tagging":
             tags = await served.infer(model.tag, value, truncate=False, timeout_ms=timeout_ms)
             return {"tags": [json.dumps(row, ensure_ascii=False) for row in tags]}

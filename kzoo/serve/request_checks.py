@@ -33,7 +33,7 @@ def decoding_options(request, model, limits, seq2seq):
     Raises `ClientError` 422 for an option the model refuses and 413 for a limit
     (`max_num_beams`, the bundle's own `max_new_tokens`).
     """
-    options = {"max_new_tokens": None, **request.model_dump(exclude={"texts", "prompt", "timeout_ms"},
+    options = {"max_new_tokens": None, **request.model_dump(exclude={"texts", "prompt", "timeout_ms", "stream"},
                                                                   exclude_none=True)}
     try:
         decoding = model.decoding_options(**{k: v for k, v in options.items() if k not in ("max_new_tokens", "target_language")})

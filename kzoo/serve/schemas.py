@@ -12,6 +12,8 @@ TranslateRequest(texts=["forty-two"], strategy="beam")
 
 from typing import Any, Literal, Optional, Union
 
+STREAM = ("Answer with Server-Sent Events (text/event-stream): a `token` event per new piece of text, then a `done` "
+          "event with the whole output and timings.")
 # A text must hold a non-space character (JSON Schema `pattern` matches anywhere in the string).
 NON_BLANK = r"\S"
 
@@ -62,8 +64,10 @@ def schemas():
 
     class TranslateRequest(TranslateOptions):
         texts: list[Text] = Field(..., min_length=1, description="Source texts.", examples=[["forty-two"]])
+        stream: bool = Field(False, description=STREAM)
 
     class GenerateRequest(DecodingOptions):
+        stream: bool = Field(False, description=STREAM)
         prompt: Union[Text, list[Text]] = Field(..., description="A prompt, or a list of prompts.", examples=["The module"])
         max_new_tokens: Optional[int] = Field(
             None, gt=0, description="Most new tokens (default 32, or fewer if the bundle decodes fewer)."

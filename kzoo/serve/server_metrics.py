@@ -7,6 +7,8 @@
 | `kzoo_batch_rows` | histogram | rows per backend call (batched and unbatched) |
 | `kzoo_queue_depth` | gauge | requests waiting for a backend call (summed over workers) |
 | `kzoo_tokens_generated_total` | counter | new tokens decoded |
+| `kzoo_decode_steps_total`, `kzoo_decode_step_rows_total` | counters | continuous batching: steps run and the rows they served |
+| `kzoo_decoding_rows` | gauge | rows in the running decode batches now |
 
 With `kzoo serve --workers N` every worker writes its values to files in the
 folder named by `PROMETHEUS_MULTIPROC_DIR` (prometheus-client's multiprocess
@@ -50,6 +52,10 @@ class ServerMetrics:
         self.queue = Gauge("kzoo_queue_depth", "Requests waiting for a backend call.", registry=self.registry,
                            multiprocess_mode="livesum")
         self.tokens = Counter("kzoo_tokens_generated", "New tokens decoded.", registry=self.registry)
+        self.steps = Counter("kzoo_decode_steps", "Decode steps of continuous batching.", registry=self.registry)
+        self.step_rows = Counter("kzoo_decode_step_rows", "Rows served by those steps.", registry=self.registry)
+        self.decoding = Gauge("kzoo_decoding_rows", "Rows in the running decode batches.", registry=self.registry,
+                              multiprocess_mode="livesum")
 
     def request(self, route, status, seconds):
         self.requests.labels(route, str(status)).inc()
@@ -65,9 +71,21 @@ class ServerMetrics:
         if tokens:
             self.tokens.inc(tokens)
 
+    def decode_steps(self, steps, rows, decoding):
+        """`steps` more steps that served `rows` more rows; `decoding` rows in the batches now."""
+        if steps:
+            self.steps.inc(steps)
+            self.step_rows.inc(rows)
+        self.decoding.set(decoding)
+
     def exposition(self):
         """`(body bytes, content type)` of the Prometheus text format."""
-        from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
+        from prometheus_client import (
+            CONTENT_TYPE_LATEST,
+            CollectorRegistry,
+            generate_latest,
+            multiprocess,
+        )
 
         registry = self.registry
         if self.multiprocess:

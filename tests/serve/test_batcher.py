@@ -97,8 +97,23 @@ def test_batched_translations_equal_each_request_alone(translator, options):
         return [response.json()["translations"][0] for response in responses]
 
     assert asyncio.run(main()) == [translator.translate([text], **options)[0] for text in texts]
-    calls = app.state.runner.batcher.calls
-    if "seed" in options:
-        assert calls == 0  # Sampling draws per call: such requests run alone.
-    else:
-        assert 0 < calls < len(texts)
+    runner = app.state.runner
+    if options.get("strategy") == "beam":  # Beam search decodes in whole calls, batched across requests.
+        assert 0 < runner.batcher.calls < len(texts)
+    else:  # Greedy and sampling join the running batch of decode steps, each request with its own generator.
+        decoder, = runner.decoders
+        assert runner.batcher.calls == 0 and decoder.rows_stepped > decoder.steps
+
+
+def test_without_batching_every_request_decodes_alone(translator):
+    app = create_app(translator, concurrency=1, batching=None)
+
+    async def main():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await asyncio.gather(*(client.post("/v1/translate", json={"texts": [text]})
+                                          for text in test_bundles.TRANSLATION_TEXTS))
+
+    responses = asyncio.run(main())
+    assert [r.json()["translations"][0] for r in responses] == translator.translate(test_bundles.TRANSLATION_TEXTS)
+    assert app.state.runner.batcher is None and app.state.runner.decoders[0].steps == 0
