@@ -58,6 +58,9 @@ WARMUP = 32
 TRANSLATION_NEW_TOKENS = 16
 # Server options of each setting; "no batching" is the reference of the ratio columns.
 SETTINGS = {"no batching": ("--no-batching",), "batched": ()}
+SHORT_NEW_TOKENS = 4
+LONG_NEW_TOKENS = 32  # The benchmark translator's max_length: the longest request it takes.
+MIXED_CLIENTS = 8
 
 
 def _free_port():
@@ -315,6 +318,55 @@ def run_one(name, bundle, path, bodies, total, clients, processes, max_seconds, 
     }
 
 
+def run_mixed(bundle, sources, setting, clients, total, log_folder):
+    """Short requests' latency alone, then beside long ones: the head-of-line blocking that batching must avoid.
+
+    `clients` clients send `total` short requests (greedy, `SHORT_NEW_TOKENS` tokens)
+    alone; then the same beside `clients` clients that keep sending long requests
+    (`LONG_NEW_TOKENS`, the bundle's limit). Returns the short requests' p50 and p99 in both phases.
+    """
+    import multiprocessing
+
+    short = [{"texts": [text], "max_new_tokens": SHORT_NEW_TOKENS} for text in sources]
+    long = [{"texts": [text], "max_new_tokens": LONG_NEW_TOKENS} for text in sources]
+    server = _Server(bundle, Path(log_folder) / f"mixed-{setting}.log", SETTINGS[setting])
+    try:
+        server.wait_ready()
+        alone = _load(server, "/v1/translate", short, total, clients, 1, 300)[0]
+        context = multiprocessing.get_context("spawn")
+        go, done, results = context.Event(), context.Value("i", 0), context.Queue()
+        background = context.Process(target=_client_process, args=(
+            server.url, "/v1/translate", long, 10**9, clients, 600, go, done, results))
+        background.start()
+        go.set()
+        time.sleep(2.0)  # The long requests fill the server first.
+        beside = _load(server, "/v1/translate", short, total, clients, 1, 300)[0]
+        background.terminate()
+        background.join()
+    finally:
+        server.stop()
+    return {"setting": setting, "alone_p50_ms": 1000 * _percentile(alone, 50), "alone_p99_ms": 1000 * _percentile(alone, 99),
+            "beside_p50_ms": 1000 * _percentile(beside, 50), "beside_p99_ms": 1000 * _percentile(beside, 99)}
+
+
+def mixed_markdown(rows, clients, total):
+    lines = [
+        "",
+        f"Short requests beside long ones (translator): {clients} clients send {total} short requests "
+        f"({SHORT_NEW_TOKENS} new tokens) alone, then again while {clients} more clients keep sending long ones "
+        f"({LONG_NEW_TOKENS} new tokens, the bundle's limit). Goal: the short requests' p99 beside the long ones "
+        "within 2x of their p99 alone.",
+        "",
+        "| server | short p50 alone (ms) | short p99 alone (ms) | short p50 beside long (ms) | short p99 beside long (ms) "
+        "| p99 ratio |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['setting']} | {r['alone_p50_ms']:.1f} | {r['alone_p99_ms']:.1f} | {r['beside_p50_ms']:.1f} | "
+                     f"{r['beside_p99_ms']:.1f} | {r['beside_p99_ms'] / r['alone_p99_ms']:.2f}x |")
+    return "\n".join(lines)
+
+
 def _loadavg():
     try:
         return "{:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())
@@ -434,8 +486,14 @@ def main(argv=None):
                                 args.max_seconds, scratch, setting))
             if rows[-1]["errors"]:
                 print(f"[serve] {name}: errors, e.g. {rows[-1]['error_examples']}", flush=True)
+        mixed_total = max(50, args.single_client_requests)
+        mixed = []
+        for setting in SETTINGS:
+            print(f"[serve] translator, {setting}: short requests alone and beside long ones ...", flush=True)
+            mixed.append(run_mixed(translator, sources, setting, MIXED_CLIENTS, mixed_total, scratch))
     machine = _machine()
-    text = markdown(rows, args, machine, load_before, _loadavg(), command)
+    text = markdown(rows, args, machine, load_before, _loadavg(), command) + "\n" + mixed_markdown(
+        mixed, MIXED_CLIENTS, mixed_total)
     print(text)
     print(f"[serve] took {time.time() - started:.0f} s.")
     if args.markdown:

@@ -1,11 +1,14 @@
 """`ContinuousDecoder`: continuous batching, where requests join a running decode batch between steps.
 
 One thread runs the decoding loop of a `BundleModel`. Before every step it admits
-waiting requests (one prefill call each: the encoder and start token of a
-translator, the whole prompt of a causal LM) and appends their rows and state to
-the running batch; then one `decode_step` serves every row at its own position
-(decode-step contract 2); a request whose rows have all ended, or that was
-cancelled, leaves at once. So a short request is not held behind a long one.
+the waiting requests that fit (`max_rows`) and appends their rows and state to
+the running batch: one `encode` call for all newcomers to a translator, whose
+start tokens then ride along with the next step; one prefill call for all
+prompts new to a causal LM. Each step is one `decode_step` for every row at its
+own position (decode-step contract 2); a request whose rows have all ended, or
+that was cancelled, leaves at once. So a short request is not held behind a
+long one. The state lives in buffers with room for `max_rows` rows: joining
+writes only the new rows, leaving moves the rows behind the gap.
 
 Each request keeps its own options and random generator, and its rows stay in
 the batch until the whole request is done: its tokens equal those of
@@ -44,7 +47,7 @@ class _Request:
         self.ended = np.zeros(self.rows, bool)
         self.count = 0
         self.cancelled = False
-        self.lengths = self.last = None
+        self.lengths = self.last = self.first = None
 
 
 class ContinuousDecoder:
@@ -68,7 +71,8 @@ class ContinuousDecoder:
         self.model, self.max_rows = model, max_rows
         self.limit = decoding.decoded_positions(model.max_length, model.seq2seq)
         self.steps = self.rows_stepped = 0
-        self._waiting, self._active, self._state = [], [], None
+        self._waiting, self._active = [], []
+        self._state, self._count = {}, 0  # Buffers with room for max_rows rows; the first _count are running.
         self._condition = threading.Condition()
         self._closed = False
         self._thread = threading.Thread(target=self._loop, name="kzoo-continuous-decoder", daemon=True)
@@ -82,7 +86,7 @@ class ContinuousDecoder:
     @property
     def rows(self):
         """Rows decoding now."""
-        return sum(request.rows for request in self._active)
+        return self._count
 
     @property
     def waiting(self):
@@ -150,43 +154,94 @@ class ContinuousDecoder:
                         request.future.cancel()
                     return
                 admitted = self._admissible()
-            for request in admitted:
-                self._admit(request)
-            if self._active:
-                try:
+            try:
+                if admitted:
+                    self._admit(admitted)
+                if self._active:
                     self._step()
-                except Exception as error:  # noqa: BLE001 - every request in the batch gets the error.
-                    for request in self._active:
-                        if not request.future.done():
-                            request.future.set_exception(error)
-                    self._active, self._state = [], None
+            except Exception as error:  # noqa: BLE001 - every request in the batch gets the error.
+                for request in self._active + admitted:
+                    if not request.future.done():
+                        request.future.set_exception(error)
+                self._active, self._count = [], 0
 
     def _admissible(self):
         """The waiting requests that fit in the batch now (at least one when the batch is empty)."""
-        admitted, rows = [], self.rows
+        admitted, rows = [], self._count
         while self._waiting and (not admitted and not self._active or rows + self._waiting[0].rows <= self.max_rows):
             request = self._waiting.pop(0)
+            if request.cancelled or not request.future.set_running_or_notify_cancel():
+                continue
             rows += request.rows
             admitted.append(request)
         return admitted
 
-    def _admit(self, request):
-        if request.cancelled or not request.future.set_running_or_notify_cancel():
+    def _admit(self, requests):
+        """One prefill call for every admitted request (ragged prompts together), then their rows join the batch."""
+        prompts = []
+        for request in requests:
+            try:
+                prompts.append(decoding.prompt_buffer(request.inputs, request.max_new_tokens, request.options,
+                                                      self.limit))
+            except Exception as error:  # noqa: BLE001 - this request alone is at fault.
+                request.future.set_exception(error)
+                prompts.append(None)
+        requests = [request for request, prompt in zip(requests, prompts) if prompt is not None]
+        prompts = [prompt for prompt in prompts if prompt is not None]
+        if not requests:
             return
-        try:
-            prompt = decoding.prompt_buffer(request.inputs, request.max_new_tokens, request.options, self.limit)
-            request.last, state = decoding.prefill(self.model.backend, self.model.layout, request.inputs, prompt)
-            request.lengths = prompt.lengths.astype("int32")
-        except Exception as error:  # noqa: BLE001 - handed to the caller through its future.
-            request.future.set_exception(error)
+        inputs = {name: _stack([request.inputs[name] for request in requests])
+                  for name in requests[0].inputs}
+        for request, request_prompt in zip(requests, prompts):
+            request.lengths = request_prompt.lengths.astype("int32")
+        if self.model.seq2seq:
+            # The encoder only: each new row's first step (its start token at position 0) rides along with the
+            # running rows' next step, instead of a decode_step call of its own.
+            self._append(decoding.start_state(self.model.backend, self.model.layout, inputs, len(inputs[
+                "encoder_token_ids"])))
+            for request, request_prompt in zip(requests, prompts):
+                request.first = request_prompt.tokens[:, 0]
+            self._active.extend(requests)
             return
-        self._state = state if self._state is None else _concatenate(self._state, state)
-        self._active.append(request)
+        prompt = decoding.PromptBuffer(_stack([p.tokens for p in prompts], requests[0].options.pad_token_id),
+                                       _stack([p.forced for p in prompts]), np.concatenate([p.lengths for p in prompts]))
+        last, state = decoding.prefill(self.model.backend, self.model.layout, inputs, prompt)
+        self._append(state)
+        start = 0
+        for request in requests:
+            request.last = last[start:start + request.rows]
+            start += request.rows
+        self._active.extend(requests)
+
+    def _append(self, state):
+        """Writes new rows' state after the running ones, growing the buffers where the new rows need room."""
+        rows = len(next(iter(state.values())))
+        for name, value in state.items():
+            buffer = self._state.get(name)
+            shape = [max(self.max_rows, self._count + rows)] + list(value.shape[1:])
+            if buffer is not None:
+                shape = [max(a, b) for a, b in zip(shape, buffer.shape)]
+            if buffer is None or list(buffer.shape) != shape:
+                grown = np.zeros(shape, value.dtype)
+                if buffer is not None:
+                    grown[tuple(slice(0, size) for size in buffer.shape)] = buffer
+                buffer = self._state[name] = grown
+            # Zeros past the new rows' own lengths (source length) are what their padding mask hides.
+            buffer[self._count:self._count + rows] = 0
+            buffer[(slice(self._count, self._count + rows),) + tuple(slice(0, size) for size in value.shape[1:])] = value
+        self._count += rows
 
     def _step(self):
         """Chooses every active request's next tokens, retires the finished ones, and steps the rest."""
         chosen, keep, positions = [], [], []
         for request in self._active:
+            if request.last is None:  # Joined since the last step: it feeds its start token at position 0.
+                chosen.append(request.first)
+                positions.append(np.zeros(request.rows, "int32"))
+                keep.append(np.full(request.rows, not request.cancelled))
+                if request.cancelled:
+                    request.future.set_exception(concurrent.futures.CancelledError())
+                continue
             options = request.options
             tokens = decoding.next_tokens(request.last, options, request.rng,
                                           final=request.count + 1 == request.max_new_tokens)
@@ -206,40 +261,32 @@ class ContinuousDecoder:
             chosen.append(tokens)
         keep = np.concatenate(keep)
         self._active = [request for request in self._active if not request.future.done()]
-        if not keep.any():
-            self._state = None
-            return
         if not keep.all():
-            self._state = {name: value[keep] for name, value in self._state.items()}
+            kept = np.flatnonzero(keep)
+            for buffer in self._state.values():
+                buffer[: len(kept)] = buffer[kept]  # Compact: the running rows stay first, in order.
+            self._count = len(kept)
+        if not self._count:
+            return
         token_ids = np.concatenate(chosen)[keep][:, None]
-        logits, self._state = decoding.step(self.model.backend, self.model.layout, token_ids, self._state,
-                                            np.concatenate(positions)[keep])
+        view = {name: buffer[: self._count] for name, buffer in self._state.items()}
+        logits, stepped = decoding.step(self.model.backend, self.model.layout, token_ids, view,
+                                        np.concatenate(positions)[keep])
+        for name in self.model.layout.get("updated", []):  # Returned whole; the caches were written in place.
+            self._state[name][: self._count] = stepped[name]
         self.steps += 1
-        self.rows_stepped += len(token_ids)
+        self.rows_stepped += self._count
         start = 0
         for request in self._active:
             request.last = logits[start:start + request.rows, -1]
             start += request.rows
 
 
-def _concatenate(state, new):
-    """The running batch's state with `new` rows appended; axes that differ (source lengths) are zero-padded.
-
-    Zeros past a row's own length are what the padding mask already hides (its
-    mask entries are 0 there), so the padded rows decode as before.
-    """
-    merged = {}
-    for name, value in state.items():
-        other = new[name]
-        if value.shape[1:] != other.shape[1:]:
-            shape = [max(a, b) for a, b in zip(value.shape[1:], other.shape[1:])]
-            value, other = _pad_to(value, shape), _pad_to(other, shape)
-        merged[name] = np.concatenate([value, other])
-    return merged
-
-
-def _pad_to(array, shape):
-    return np.pad(array, [(0, 0)] + [(0, size - have) for size, have in zip(shape, array.shape[1:])])
+def _stack(arrays, fill=0):
+    """Rows of several requests in one array; a shorter second axis is padded with `fill` (the mask's 0)."""
+    width = max(array.shape[1] for array in arrays)
+    return np.concatenate([np.pad(array, [(0, 0), (0, width - array.shape[1])], constant_values=fill)
+                           for array in arrays])
 
 
 def _call_quietly(callback, tokens):
