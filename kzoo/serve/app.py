@@ -90,7 +90,11 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
     from kzoo.serve.event_stream_response import EventStreamResponse
 
     limits = {**DEFAULT_LIMITS, **(limits or {})}
-    schemas = build_schemas()
+    image_shape = None
+    if model.kind == "image_classification":
+        image_shape = model.backend.input_shapes("serving_default")["images"][1:]
+    schemas = build_schemas(getattr(model.tokenizer, "target_languages", ()) if model.kind == "translation" else (),
+                            image_shape)
     metrics = ServerMetrics()
     infer = InferenceRunner(model, concurrency or os.cpu_count() or 1, limits["max_queue"], batching, metrics)
     counters = {"in_flight": 0}
@@ -110,8 +114,11 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
                              (422, "Invalid request"), (503, "Busy: too many requests waiting (with Retry-After)"),
                              (504, "Not answered within the request's timeout_ms"))
     }
-    stream_responses = {**error_responses, 200: {"content": {"text/event-stream": {
-        "schema": {"type": "string", "description": "With stream=true: Server-Sent Events (see kzoo.serve.event_stream)."}}}}}
+    stream_responses = {**error_responses, 200: {"content": {"text/event-stream": {"schema": {
+        "type": "object", "required": ["event", "data"],
+        "description": "With stream=true, each Server-Sent Event (see kzoo.serve.event_stream): `token` "
+                       "{index, text}, then `done` {<output>, timings}, or `error` {error}; data is JSON.",
+        "properties": {"event": {"enum": ["token", "done", "error"]}, "data": {"type": "string"}}}}}}}
     v2_responses = {status: answer for status, answer in error_responses.items() if status != 422}
     v2_responses[404] = {"model": schemas["ErrorResponse"], "description": "Unknown model or version"}
 

@@ -82,7 +82,9 @@ def model_metadata(model, name):
 
 def add_open_inference_routes(app, served):
     """Adds the /v2 routes to `app` (a FastAPI app) for `served` (a `ServedModel`)."""
-    from fastapi import Request, Response
+    from typing import Annotated
+
+    from fastapi import Path, Request, Response
     from pydantic import ValidationError
 
     model, name, schemas = served.model, served.name, served.schemas
@@ -109,23 +111,35 @@ def add_open_inference_routes(app, served):
     async def ready():
         return {"ready": True}
 
+    # The schema names the one model and version; other names are answered 404 (not 422), as the protocol says.
+    ModelName = Annotated[str, Path(json_schema_extra={"enum": [name]})]
+    ModelVersion = Annotated[str, Path(json_schema_extra={"enum": [MODEL_VERSION]})]
+
     @app.get("/v2/models/{model_name}", summary="Model metadata", response_model=schemas["ModelMetadata"], **common)
+    async def metadata_route(model_name: ModelName):
+        check_model(model_name)
+        return signature
+
     @app.get("/v2/models/{model_name}/versions/{model_version}", summary="Model metadata (of a version)",
              response_model=schemas["ModelMetadata"], **common)
-    async def metadata_route(model_name: str, model_version: str = None):
+    async def version_metadata(model_name: ModelName, model_version: ModelVersion):
         check_model(model_name, model_version)
         return signature
 
     @app.get("/v2/models/{model_name}/ready", summary="Model readiness",
              response_model=schemas["ModelReadyResponse"], **common)
+    async def model_ready(model_name: ModelName):
+        check_model(model_name)
+        return {"name": name, "ready": True}
+
     @app.get("/v2/models/{model_name}/versions/{model_version}/ready", summary="Model readiness (of a version)",
              response_model=schemas["ModelReadyResponse"], **common)
-    async def model_ready(model_name: str, model_version: str = None):
+    async def version_ready(model_name: ModelName, model_version: ModelVersion):
         check_model(model_name, model_version)
         return {"name": name, "ready": True}
 
     infer_body = {"requestBody": {"required": True, "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/InferenceRequest"}},
+        "application/json": {"schema": _request_schema(signature, model, options_schema)},
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"},
                                      "description": "The binary tensor data extension: a JSON header "
                                                     "(Inference-Header-Content-Length bytes), then raw tensors."},
@@ -133,9 +147,15 @@ def add_open_inference_routes(app, served):
 
     @app.post("/v2/models/{model_name}/infer", summary="Run the model", response_model=schemas["InferenceResponse"],
               openapi_extra=infer_body, **common)
+    async def infer(model_name: ModelName, request: Request):
+        return await _infer(request, model_name)
+
     @app.post("/v2/models/{model_name}/versions/{model_version}/infer", summary="Run the model (of a version)",
               response_model=schemas["InferenceResponse"], openapi_extra=infer_body, **common)
-    async def infer(model_name: str, request: Request, model_version: str = None):
+    async def version_infer(model_name: ModelName, model_version: ModelVersion, request: Request):
+        return await _infer(request, model_name, model_version)
+
+    async def _infer(request, model_name, model_version=None):
         check_model(model_name, model_version)
         header, raw = split_body(await request.body(), request.headers.get(HEADER_LENGTH))
         try:
@@ -161,6 +181,8 @@ def add_open_inference_routes(app, served):
         value, _ = tensor_array(tensor.model_dump(exclude_none=True), raw)
         if len(value) == 0:
             raise ClientError(400, f"Input {tensor.name!r} is empty; send at least one row.")
+        if tensor.datatype == "FP32" and not (np.all(np.isfinite(value)) and value.min() >= 0 and value.max() <= 1):
+            raise ClientError(400, f"Input {tensor.name!r} holds pixels outside [0, 1]; scale them to [0, 1].")
         parameters = dict(parsed.parameters or {})
         binary = parameters.pop("binary_data_output", False)
         timeout_ms = parameters.pop("timeout_ms", None)
@@ -219,6 +241,51 @@ def add_open_inference_routes(app, served):
             return response_class(header, media_type="application/json")
         return response_class(header + b"".join(chunks), media_type="application/octet-stream",
                               headers={"Inference-Header-Content-Length": str(len(header))})
+
+
+def _request_schema(signature, model, options_schema):
+    """The JSON Schema of this model's inference requests: its input, its outputs, its parameters.
+
+    The protocol's generic request (`InferenceRequest`) narrowed to what this
+    model takes. One rule JSON Schema cannot state: `data` must hold as many
+    elements as `shape` says.
+    """
+    tensor = signature["inputs"][0]
+    rank = len(tensor["shape"])
+    if tensor["datatype"] == "BYTES":
+        element = {"type": "string", "pattern": r"\S"}
+    else:
+        element = {"type": "number"}
+    data = element
+    for _ in range(rank):
+        data = {"type": "array", "minItems": 1, "items": data}
+    given = {"timeout_ms": {"type": "integer", "exclusiveMinimum": 0, "maximum": 3_600_000},
+             "binary_data_output": {"type": "boolean"}}
+    parameters = {"type": "object", "additionalProperties": False, "properties": given}
+    if model.generative:
+        parameters = options_schema.model_json_schema()
+        parameters["properties"].update(given)
+        parameters.pop("title", None)
+    return {
+        "type": "object", "additionalProperties": False, "required": ["inputs"],
+        "properties": {
+            "id": {"type": "string"},
+            "parameters": parameters,
+            "inputs": {"type": "array", "minItems": 1, "maxItems": 1, "items": {
+                "type": "object", "additionalProperties": False, "required": ["name", "datatype", "shape", "data"],
+                "properties": {
+                    "name": {"const": tensor["name"]}, "datatype": {"const": tensor["datatype"]},
+                    "shape": {"type": "array", "minItems": rank, "maxItems": rank,
+                              "items": {"type": "integer", "minimum": 1}},
+                    "data": data,
+                }}},
+            "outputs": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False, "required": ["name"],
+                "properties": {"name": {"enum": [output["name"] for output in signature["outputs"]]},
+                               "parameters": {"type": "object", "additionalProperties": False,
+                                              "properties": {"binary_data": {"type": "boolean"}}}}}},
+        },
+    }
 
 
 def _labels(predictions):
