@@ -259,6 +259,12 @@ def build_parser():
     add_serve_arguments(serving)
     serving.set_defaults(handler=run_from_args)
 
+    triton = commands.add_parser("triton", help="write a Triton Inference Server model repository from a bundle")
+    triton.add_argument("bundle", help="bundle folder written by `kzoo export` (with its ONNX export)")
+    triton.add_argument("out", help="model repository folder (the model's folder in it is replaced)")
+    triton.add_argument("--name", help="the model's name in Triton (default: the bundle folder's name)")
+    triton.set_defaults(handler=_triton)
+
     bench = commands.add_parser("bench", help="run the benchmarks and rewrite docs/benchmarks.md (what `make bench` runs)")
     bench.add_argument("--markdown", default="docs/benchmarks.md", help="file whose sections are rewritten")
     bench.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
@@ -272,6 +278,19 @@ def build_parser():
     quick.add_argument("--fresh", action="store_true", help="retrain and export again instead of reusing")
     quick.set_defaults(handler=_quickstart)
     return parser
+
+
+def _triton(args):
+    """`kzoo triton BUNDLE OUT`: TF-free, like `kzoo serve`."""
+    from kzoo.runtime import BundleError
+    from kzoo.serve.triton_repository import write_triton_repository
+
+    try:
+        folder = write_triton_repository(args.bundle, args.out, name=args.name)
+    except (BundleError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    print(f"Wrote {folder}; serve it with: tritonserver --model-repository {folder.parent}")
+    return 0
 
 
 def main(argv=None):
