@@ -35,3 +35,25 @@ def test_the_zoo_extra_carries_the_training_stack_and_the_makefile_installs_it()
 def test_the_serve_extra_covers_what_the_runtime_and_server_import():
     serve = _requirements(_setup()["options.extras_require"]["serve"])
     assert {"onnxruntime", "ai-edge-litert", "sentencepiece", "fastapi", "uvicorn", "pydantic"} <= serve
+
+
+def test_the_runtime_runs_on_python_3_12_where_triton_runs_it():
+    """Triton's containers run kzoo.runtime (the Python-backend model) on Python 3.12: no module 3.12 removed, and
+    where a working python3.12 is at hand, every source compiles with it."""
+    import ast
+    import shutil
+    import subprocess
+
+    removed = {"distutils", "imp", "asynchat", "asyncore", "smtpd"}  # PEP 594 / 632: gone in Python 3.12.
+    sources = sorted((ROOT / "kzoo" / "runtime").glob("*.py")) + [ROOT / "kzoo" / "serve" / "triton_python_model.py"]
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not {name.split(".")[0] for name in names} & removed, (path.name, names)
+    python = shutil.which("python3.12")
+    if python is None or subprocess.run([python, "-c", "pass"], capture_output=True).returncode != 0:
+        return  # The static check above is what this machine can do.
+    check = "import sys\nfor path in sys.argv[1:]:\n    compile(open(path, encoding='utf-8').read(), path, 'exec')\n"
+    result = subprocess.run([python, "-c", check, *map(str, sources)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
