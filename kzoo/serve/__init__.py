@@ -7,6 +7,11 @@
 | `v2_tensors` | V2 tensors as JSON and in the binary tensor data extension |
 | `request_checks` | the limits and decoding-option checks every task route runs |
 | `served_model` | `ServedModel`: the model and settings the route groups share |
+| `inference_runner` | `InferenceRunner`: batching, continuous decoding, the queue limit and deadlines |
+| `batcher`, `batching_options` | dynamic batching of whole calls across requests |
+| `event_stream`, `event_stream_response` | Server-Sent Events for `"stream": true` |
+| `server_metrics`, `request_metrics` | Prometheus /metrics (prometheus-client, multiprocess with `--workers`) |
+| `triton_repository`, `triton_python_model` | `kzoo triton`: a Triton model repository from a bundle |
 | `guard` | ASGI middleware: bearer token, body size, UTF-8, before any parsing |
 | `schemas` | the request and response schemas (pydantic) |
 | `client_error` | `ClientError` and the JSON error body |

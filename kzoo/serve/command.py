@@ -8,6 +8,16 @@ accepting connections and lets requests in flight finish (up to
 Ctrl-C). Bad input (a missing or tampered bundle, a bad option) prints one
 sentence and exits with 2 before the server starts.
 
+Requests are batched unless `--no-batching`: whole calls (classify, tag, beam
+search) take up to `--batch-rows` rows of requests that arrive together, waiting
+at most `--batch-wait-ms` for company while another call runs; greedy and sampled
+decoding share decode steps (continuous batching). `--concurrency` is the number
+of backend calls (and decoding threads) in flight, `--threads` the intra-op
+threads of each: on N cores, `--concurrency N --threads 1` (the default) keeps
+every core busy under load. `--workers N` runs N processes sharing the port, each
+loading the bundle once (a worker that dies is replaced; its open connections
+reset). The bundle is warmed up before the port answers anything.
+
 Example:
 ```
 KZOO_API_KEY=secret python -m kzoo.serve saved_models/translator --port 8000
