@@ -433,8 +433,9 @@ def markdown(rows, args, machine, load_before, load_after, command):
         )
     lines += [
         "",
-        "\"no batching\" runs one request per backend call (`--no-batching`); \"batched\" is the default dynamic "
-        "batching (requests that arrive while a call runs share the next one; `--batch-rows 32 --batch-wait-ms 2`). "
+        "\"no batching\" runs one request per backend call (`--no-batching`); \"batched\" is the default: the "
+        "classifier's requests that arrive while a call runs share the next one (`--batch-rows 32 --batch-wait-ms 2`), "
+        "the translator's greedy requests share decode steps (continuous batching). "
         "The ratio columns divide by \"no batching\" at the same client count, in this run. "
         "RSS growth is from the RSS after the first half of the requests to the RSS after all of them. \"exit\" is the "
         "server's status after SIGTERM at the end of the run (0: drained and stopped cleanly). Latency includes the "
