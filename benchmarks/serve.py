@@ -17,8 +17,9 @@ name existing ones. 32 asyncio clients (plain HTTP/1.1 over asyncio streams, one
 keep-alive connection each, spread over 4 processes, so that the clients' CPU does
 not set the pace) send requests until the count is
 reached or `--max-seconds` pass, whichever is first, after 32 warm-up requests
-that are not counted. Each bundle is served twice, with dynamic batching (the default) and with
-`--no-batching`; the ratio columns compare the two at the same client count.
+that are not counted. Each bundle is served three times: with `--no-batching`, with
+batching (the default), and with batching in two worker processes (`--workers 2`);
+the ratio columns compare each with `--no-batching` at the same client count.
 The report gives errors (any
 status but 200, or a transport error), p50 and p99 latency, requests/s, and the
 server's resident memory (psutil) after the warm-up, after the first thousand and
@@ -57,7 +58,8 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 WARMUP = 32
 TRANSLATION_NEW_TOKENS = 16
 # Server options of each setting; "no batching" is the reference of the ratio columns.
-SETTINGS = {"no batching": ("--no-batching",), "batched": ()}
+SETTINGS = {"no batching": ("--no-batching",), "batched": (), "batched, 2 workers": ("--workers", "2")}
+MIXED_SETTINGS = ("no batching", "batched")
 SHORT_NEW_TOKENS = 4
 LONG_NEW_TOKENS = 32  # The benchmark translator's max_length: the longest request it takes.
 MIXED_CLIENTS = 8
@@ -150,16 +152,18 @@ class _Server:
             time.sleep(0.2)
         raise RuntimeError(f"the server did not answer /healthz within {timeout} s; see {self.log.name}")
 
-    def rss(self):
+    def _processes(self):
+        """The server and, with --workers, its worker processes."""
         import psutil
 
-        return psutil.Process(self.process.pid).memory_info().rss
+        root = psutil.Process(self.process.pid)
+        return [root, *root.children(recursive=True)]
+
+    def rss(self):
+        return sum(process.memory_info().rss for process in self._processes())
 
     def cpu_seconds(self):
-        import psutil
-
-        times = psutil.Process(self.process.pid).cpu_times()
-        return times.user + times.system
+        return sum(process.cpu_times().user + process.cpu_times().system for process in self._processes())
 
     def stop(self):
         if self.process.poll() is None:
@@ -401,7 +405,7 @@ def markdown(rows, args, machine, load_before, load_after, command):
         f"{args.requests:,} requests per bundle from {args.clients} concurrent clients (plain asyncio HTTP/1.1, keep-alive; "
         f"{args.client_processes} client processes, as one event loop cannot keep up with the server), "
         f"after {WARMUP} warm-up requests; one text per request; then {args.single_client_requests} requests from "
-        "one client. Each twice: with and without dynamic batching. Translator: `transformer_small` (untrained, "
+        "one client. Each three times: without batching, batched, and batched in two worker processes. Translator: `transformer_small` (untrained, "
         f"so every request decodes all {TRANSLATION_NEW_TOKENS} tokens; greedy), SentencePiece on `numbers_en_de`. "
         "Classifier: `classifier_small` (8 classes, 64 positions), WordPiece on `language_id`. Each bundle is served by "
         "its own `python -m kzoo.serve` process with default settings (ONNX Runtime fp32, one intra-op thread per "
@@ -435,7 +439,8 @@ def markdown(rows, args, machine, load_before, load_after, command):
         "",
         "\"no batching\" runs one request per backend call (`--no-batching`); \"batched\" is the default: the "
         "classifier's requests that arrive while a call runs share the next one (`--batch-rows 32 --batch-wait-ms 2`), "
-        "the translator's greedy requests share decode steps (continuous batching). "
+        "the translator's greedy requests share decode steps (continuous batching); \"2 workers\" runs two such "
+        "server processes on the port (`--workers 2`; memory and CPU are summed over the processes). "
         "The ratio columns divide by \"no batching\" at the same client count, in this run. "
         "RSS growth is from the RSS after the first half of the requests to the RSS after all of them. \"exit\" is the "
         "server's status after SIGTERM at the end of the run (0: drained and stopped cleanly). Latency includes the "
@@ -489,7 +494,7 @@ def main(argv=None):
                 print(f"[serve] {name}: errors, e.g. {rows[-1]['error_examples']}", flush=True)
         mixed_total = max(50, args.single_client_requests)
         mixed = []
-        for setting in SETTINGS:
+        for setting in MIXED_SETTINGS:
             print(f"[serve] translator, {setting}: short requests alone and beside long ones ...", flush=True)
             mixed.append(run_mixed(translator, sources, setting, MIXED_CLIENTS, mixed_total, scratch))
     machine = _machine()

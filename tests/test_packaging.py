@@ -45,7 +45,7 @@ def test_the_runtime_runs_on_python_3_12_where_triton_runs_it():
     import subprocess
 
     removed = {"distutils", "imp", "asynchat", "asyncore", "smtpd"}  # PEP 594 / 632: gone in Python 3.12.
-    sources = sorted((ROOT / "kzoo" / "runtime").glob("*.py")) + [ROOT / "kzoo" / "serve" / "triton_python_model.py"]
+    sources = sorted((ROOT / "kzoo" / "runtime").glob("*.py")) + [ROOT / "kzoo" / "serve" / "triton_model.py.template"]
     for path in sources:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else (

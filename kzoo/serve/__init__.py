@@ -11,7 +11,7 @@
 | `batcher`, `batching_options` | dynamic batching of whole calls across requests |
 | `event_stream`, `event_stream_response` | Server-Sent Events for `"stream": true` |
 | `server_metrics`, `request_metrics` | Prometheus /metrics (prometheus-client, multiprocess with `--workers`) |
-| `triton_repository`, `triton_python_model` | `kzoo triton`: a Triton model repository from a bundle |
+| `triton_repository` (+ `triton_model.py.template`) | `kzoo triton`: a Triton model repository from a bundle |
 | `guard` | ASGI middleware: bearer token, body size, UTF-8, before any parsing |
 | `schemas` | the request and response schemas (pydantic) |
 | `client_error` | `ClientError` and the JSON error body |

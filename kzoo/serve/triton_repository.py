@@ -5,7 +5,7 @@
   the graph's own (token ids and masks, or images; logits): clients tokenize, e.g.
   with `kzoo.runtime.load(bundle).tokenizer`.
 - Generative bundles (translators, causal LMs): a `python` backend model whose
-  `model.py` (`kzoo.serve.triton_python_model`) runs kzoo.runtime's decoding loop
+  `model.py` (the template `kzoo/serve/triton_model.py.template`) runs kzoo.runtime's decoding loop
   (an ensemble cannot loop). It takes `text` (TYPE_STRING, `[-1]`) and answers
   `translation` or `continuation`; decoding options are the request's parameters.
   The bundle and a copy of `kzoo.runtime` travel inside the model's version
@@ -34,6 +34,8 @@ from kzoo.runtime.manifest import find_export
 
 TRITON_TYPES = {"tensor(int32)": "TYPE_INT32", "tensor(int64)": "TYPE_INT64", "tensor(float)": "TYPE_FP32",
                 "tensor(float16)": "TYPE_FP16", "tensor(bool)": "TYPE_BOOL", "tensor(double)": "TYPE_FP64"}
+# Triton's Python backend runs it, not kzoo: it imports Triton's own module, so it is a template, not a module.
+MODEL_TEMPLATE = Path(__file__).with_name("triton_model.py.template")
 OUTPUT_NAMES = {"translation": "translation", "language_modeling": "continuation"}
 
 
@@ -99,10 +101,9 @@ def _onnx_model(model, name, version, max_batch_size, queue_delay_microseconds):
 
 def _python_model(model, name, version):
     import kzoo.runtime
-    from kzoo.serve import triton_python_model
 
     output = OUTPUT_NAMES[model.kind]
-    shutil.copyfile(triton_python_model.__file__, version / "model.py")
+    shutil.copyfile(MODEL_TEMPLATE, version / "model.py")
     shutil.copytree(model.path, version / "bundle")
     runtime = Path(kzoo.runtime.__file__).parent
     shutil.copytree(runtime, version / "kzoo" / "runtime", ignore=shutil.ignore_patterns("__pycache__"))
