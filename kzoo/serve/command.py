@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import signal
+import socket as _socket
 import sys
 import threading
 
@@ -202,16 +203,25 @@ def _run_workers(args, api_key, options):
         # Read by the workers (spawned, so they inherit the environment): prometheus-client's shared files,
         # the settings, and the key (kept out of the settings so it never appears in a log).
         os.environ[MULTIPROCESS_ENV] = metrics_folder
-        os.environ[WORKER_SETTINGS_ENV] = json.dumps(vars(args))
+        os.environ[WORKER_SETTINGS_ENV] = worker_settings(args)
         if api_key:
             os.environ[API_KEY_ENV] = api_key
         config = uvicorn.Config(f"{__name__}:worker_app", factory=True, workers=args.workers, **options)
         socket = config.bind_socket()
+        # Accepted connections inherit it (Linux); without it a response written in two parts waits for the
+        # client's delayed ACK (~40 ms per keep-alive request). asyncio sets it only on sockets it created.
+        if socket.family in (_socket.AF_INET, _socket.AF_INET6):
+            socket.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
         try:
             Multiprocess(config, sockets=[socket]).run()
         finally:
             socket.close()
     return 0
+
+
+def worker_settings(args):
+    """The parsed options as the workers read them back (JSON; `kzoo serve`'s handler function left out)."""
+    return json.dumps({name: value for name, value in vars(args).items() if not callable(value)})
 
 
 def worker_app():

@@ -71,3 +71,16 @@ def test_sigterm_lets_requests_in_flight_finish_then_exits_cleanly(built, tmp_pa
     assert "Shutting down" in log and "Finished server process" in log
     with pytest.raises(httpx.ConnectError):
         httpx.get(server.url + "/healthz", timeout=2)
+
+
+def test_worker_settings_round_trip_from_the_kzoo_command():
+    import argparse
+    import json
+
+    from kzoo.commands.main import build_parser
+    from kzoo.serve.command import worker_settings
+
+    args = build_parser().parse_args(["serve", "saved_models/x", "--workers", "2", "--batch-wait-ms", "5"])
+    settings = argparse.Namespace(**json.loads(worker_settings(args)))
+    assert settings.workers == 2 and settings.batch_wait_ms == 5.0 and settings.bundle == "saved_models/x"
+    assert not hasattr(settings, "handler")
