@@ -41,7 +41,7 @@ from kzoo.serve.event_stream import token_events
 from kzoo.serve.guard import Guard
 from kzoo.serve.inference_runner import InferenceRunner
 from kzoo.serve.open_inference import add_open_inference_routes
-from kzoo.serve.request_checks import check_texts, decoding_options
+from kzoo.serve.request_checks import check_texts, decoding_options, describe_problems
 from kzoo.serve.request_metrics import RequestMetrics
 from kzoo.serve.schemas import schemas as build_schemas
 from kzoo.serve.served_model import ServedModel
@@ -140,15 +140,7 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
             if problem.get("type") == "missing" and tuple(problem.get("loc", ())) == ("body",):
                 return JSONResponse(error_body(
                     f"The request body is empty; {request.url.path} takes a JSON object (see /docs)."), status_code=400)
-        messages = []
-        for problem in problems[:3]:
-            where = ".".join(str(part) for part in problem.get("loc", ()) if part != "body")
-            text = problem.get("msg", "invalid value").removeprefix("Value error, ")
-            if problem.get("type") == "string_pattern_mismatch":  # Only `Text` has a pattern.
-                text = "is empty; send text with at least one non-space character"
-            messages.append(f"{where}: {text}" if where else text)
-        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-        return JSONResponse(error_body("Invalid request: " + "; ".join(messages) + more + "."), status_code=422)
+        return JSONResponse(error_body(f"Invalid request: {describe_problems(problems)}."), status_code=422)
 
     @app.exception_handler(HTTPException)
     async def http_error(request, error):

@@ -1,10 +1,14 @@
 """`InferenceRunner`: runs one request's inference off the event loop, with batching, a queue limit and a deadline.
 
-Requests wait for one of `concurrency` backend slots (or, batched, for the next
-call of their `Batcher`). More than `max_queue` waiting requests make the next one
-a 503 with `Retry-After`; a request with `timeout_ms` that is not answered in time
-gets a 504 and leaves the queue (a call already running is not interrupted: its
-result is dropped). Runtime errors that are the client's mistake become 413 / 422.
+Whole calls (`runner(function, rows)`: classify, tag, beam search) wait for one
+of `concurrency` backend slots, or, batched, for the next call of their
+`Batcher`. Greedy and sampled decoding (`runner.decode(texts)`) joins one of
+`concurrency` `ContinuousDecoder`s (continuous batching) when batching is on or
+the request streams. More than `max_queue` waiting requests make the next one a
+503 with `Retry-After`; a request with `timeout_ms` that is not answered in time
+gets a 504 and leaves the queue or the decode batch (a whole call already running
+is not interrupted: it answers when the call returns). Runtime errors that are
+the client's mistake become 413 / 422.
 
 Example:
 ```python
@@ -38,7 +42,8 @@ class InferenceRunner:
         metrics: `ServerMetrics` or None. Receives rows per call, the queue depth and tokens generated.
 
     Attributes:
-        batcher: `Batcher` or None. waiting: int. Requests waiting now. running: int. Requests being computed.
+        batcher: `Batcher` or None. decoders: list of `ContinuousDecoder` (empty for contract-1 and
+        non-generative bundles). waiting: int. Requests waiting now. running: int. Whole calls running alone.
 
     Example: `await InferenceRunner(model, 2, 64, None)(model.tag, ["Anna lives in Berlin"], truncate=False)`.
     """

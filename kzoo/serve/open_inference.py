@@ -44,7 +44,7 @@ from importlib import metadata
 import numpy as np
 
 from kzoo.serve.client_error import ClientError
-from kzoo.serve.request_checks import check_texts, decoding_options
+from kzoo.serve.request_checks import check_texts, decoding_options, describe_problems
 from kzoo.serve.v2_tensors import HEADER_LENGTH, encode_tensor, split_body, tensor_array
 
 MODEL_VERSION = "1"
@@ -161,7 +161,7 @@ def add_open_inference_routes(app, served):
         try:
             parsed = schemas["InferenceRequest"].model_validate(header)
         except ValidationError as error:
-            raise ClientError(400, "Invalid inference request: " + _validation_message(error) + ".") from None
+            raise ClientError(400, "Invalid inference request: " + describe_problems(error.errors()) + ".") from None
         try:
             outputs, binary = await _run(parsed, raw)
         except ClientError as error:
@@ -205,7 +205,7 @@ def add_open_inference_routes(app, served):
             try:
                 options = options_schema.model_validate(parameters)
             except ValidationError as error:
-                raise ClientError(400, "Invalid parameters: " + _validation_message(error) + ".") from None
+                raise ClientError(400, "Invalid parameters: " + describe_problems(error.errors()) + ".") from None
             options = decoding_options(options, model, served.limits, seq2seq=model.seq2seq)
         elif parameters:
             raise ClientError(400, f"Model {name!r} ({model.kind}) takes no parameters; received "
@@ -294,12 +294,3 @@ def _labels(predictions):
         "label_id": np.asarray([row["label_id"] for row in predictions], "int64"),
         "probabilities": np.asarray([row["probabilities"] for row in predictions], "float32"),
     }
-
-
-def _validation_message(error):
-    messages = []
-    for problem in error.errors()[:3]:
-        where = ".".join(str(part) for part in problem.get("loc", ()))
-        text = problem.get("msg", "invalid value").removeprefix("Value error, ")
-        messages.append(f"{where}: {text}" if where else text)
-    return "; ".join(messages)

@@ -47,3 +47,19 @@ def decoding_options(request, model, limits, seq2seq):
         raise ClientError(413, f"max_new_tokens={options['max_new_tokens']} exceeds this bundle's limit of {most}.",
                            "max_new_tokens")
     return options
+
+
+def describe_problems(problems, shown=3):
+    """One sentence's worth of pydantic validation problems: `where: what` for the first `shown`, then a count.
+
+    Example: `describe_problems(error.errors())  # 'texts.0: is empty; ... (and 2 more)'`.
+    """
+    messages = []
+    for problem in problems[:shown]:
+        where = ".".join(str(part) for part in problem.get("loc", ()) if part != "body")
+        text = problem.get("msg", "invalid value").removeprefix("Value error, ")
+        if problem.get("type") == "string_pattern_mismatch":  # Only the schemas' non-blank text has a pattern.
+            text = "is empty; send text with at least one non-space character"
+        messages.append(f"{where}: {text}" if where else text)
+    more = f" (and {len(problems) - shown} more)" if len(problems) > shown else ""
+    return "; ".join(messages) + more
