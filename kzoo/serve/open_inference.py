@@ -45,6 +45,7 @@ import numpy as np
 
 from kzoo.serve.client_error import ClientError
 from kzoo.serve.request_checks import check_texts, decoding_options, describe_problems
+from kzoo.serve.schemas import integral
 from kzoo.serve.v2_tensors import HEADER_LENGTH, encode_tensor, split_body, tensor_array
 
 MODEL_VERSION = "1"
@@ -185,7 +186,7 @@ def add_open_inference_routes(app, served):
             raise ClientError(400, f"Input {tensor.name!r} holds pixels outside [0, 1]; scale them to [0, 1].")
         parameters = dict(parsed.parameters or {})
         binary = parameters.pop("binary_data_output", False)
-        timeout_ms = parameters.pop("timeout_ms", None)
+        timeout_ms = integral(parameters.pop("timeout_ms", None))
         if timeout_ms is not None and (type(timeout_ms) is not int or not 0 < timeout_ms <= 3_600_000):
             raise ClientError(400, "Parameter timeout_ms must be an integer number of milliseconds in 1..3600000.")
         if not isinstance(binary, bool):

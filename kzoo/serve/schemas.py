@@ -18,7 +18,7 @@ STREAM = ("Answer with Server-Sent Events (text/event-stream): a `token` event p
 NON_BLANK = r"\S"
 
 
-def _integral(value):
+def integral(value):
     """JSON Schema's integers include 2.0: such a float passes the strict int check as 2, any other float fails it."""
     return int(value) if isinstance(value, float) and value.is_integer() and abs(value) < 2**63 else value
 
@@ -40,7 +40,7 @@ def schemas(target_languages=(), image_shape=None):
 
     def integer(**bounds):
         """An int within `bounds` (pydantic's gt, le, ...), stated where JSON Schema reads them."""
-        return Annotated[int, Field(**bounds), BeforeValidator(_integral)]  # This order: JSON Schema sees the bounds.
+        return Annotated[int, Field(**bounds), BeforeValidator(integral)]  # This order: JSON Schema sees the bounds.
 
     Text = Annotated[str, Field(pattern=NON_BLANK, description="Non-empty text (at least one non-space character).")]
 
