@@ -331,6 +331,12 @@ class BundleModel:
             return {}
         return {key: np.concatenate([o[key] for o in outputs]) for key in outputs[0]}
 
+    @property
+    def default_max_new_tokens(self):
+        """New tokens decoded when a call names none: the bundle's `max_length` (encoder-decoders) or 32
+        (causal LMs, at most `max_length - 1`)."""
+        return self.max_length if self.seq2seq else min(32, self.max_length - 1)
+
     def decoding_options(self, **choices):
         """`DecodingOptions` for this bundle: its special ids, the `DECODING_ARGUMENTS` given, its `generation` defaults.
 
@@ -367,7 +373,7 @@ class BundleModel:
         if not self.generative:
             raise UnsupportedTaskError(f"This bundle's task is {self.kind or 'unknown'} ({self.family}); it does not decode.")
         if max_new_tokens is None:
-            max_new_tokens = self.max_length if self.seq2seq else min(32, self.max_length - 1)
+            max_new_tokens = self.default_max_new_tokens
         options = self.decoding_options(**choices)
         limit = decoding.decoded_positions(self.max_length, self.seq2seq)
         self._check_max_new_tokens(max_new_tokens, limit)
@@ -450,7 +456,7 @@ class BundleModel:
             self._check_lengths(ids, self.max_sequence_length, 2, truncate)
             token_ids, padding_mask = self._pack(ids, self.max_sequence_length)
             return {"encoder_token_ids": token_ids, "encoder_padding_mask": padding_mask}
-        max_new_tokens = 32 if max_new_tokens is None else max_new_tokens
+        max_new_tokens = self.default_max_new_tokens if max_new_tokens is None else max_new_tokens
         self._check_max_new_tokens(max_new_tokens, self.max_length)
         room = self.max_length - max_new_tokens
         ids = self.tokenizer.encode(texts)

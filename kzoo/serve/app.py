@@ -41,7 +41,12 @@ from kzoo.serve.event_stream import token_events
 from kzoo.serve.guard import Guard
 from kzoo.serve.inference_runner import InferenceRunner
 from kzoo.serve.open_inference import add_open_inference_routes
-from kzoo.serve.request_checks import check_texts, decoding_options, describe_problems
+from kzoo.serve.request_checks import (
+    check_batch_size,
+    check_texts,
+    decoding_options,
+    describe_problems,
+)
 from kzoo.serve.request_metrics import RequestMetrics
 from kzoo.serve.schemas import schemas as build_schemas
 from kzoo.serve.served_model import ServedModel
@@ -191,7 +196,7 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
             prompts = [request.prompt] if isinstance(request.prompt, str) else request.prompt
             check_texts("prompt", prompts, limits)
             options = decoding_options(request, model, limits, seq2seq=False)
-            options["max_new_tokens"] = options["max_new_tokens"] or min(32, model.max_length - 1)
+            options["max_new_tokens"] = options["max_new_tokens"] or model.default_max_new_tokens
             single = isinstance(request.prompt, str)
             if request.stream:
                 return stream(prompts, options, "text", request.timeout_ms, single)
@@ -202,9 +207,7 @@ def create_app(model, api_key=None, limits=None, concurrency=None, model_name=No
         @app.post("/v1/classify", tags=["tasks"], summary="Classify images", dependencies=bearer,
                   response_model=schemas["ClassifyResponse"], responses=error_responses)
         async def classify_images(request: schemas["ImagesRequest"]):
-            if len(request.images) > limits["max_batch_size"]:
-                raise ClientError(413, f"{len(request.images)} items exceed max_batch_size={limits['max_batch_size']}.",
-                                   "max_batch_size")
+            check_batch_size(len(request.images), limits)
             predictions = await infer(model.classify, request.images, timeout_ms=request.timeout_ms)
             return {"predictions": predictions, "label_names": model.label_names}
     elif "classify" in routes:

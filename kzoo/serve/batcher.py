@@ -29,10 +29,10 @@ import numpy as np
 
 
 class _Request:
-    __slots__ = ("items", "future", "arrived", "length")
+    __slots__ = ("items", "rows", "future", "arrived", "length")
 
     def __init__(self, items, future):
-        self.items, self.future, self.arrived = items, future, time.monotonic()
+        self.items, self.rows, self.future, self.arrived = items, len(items), future, time.monotonic()
         self.length = max((len(item) for item in items), default=0) if isinstance(items, list) else 0
 
 
@@ -88,7 +88,7 @@ class Batcher:
                 if not queue:
                     return
                 waited = time.monotonic() - queue[0].arrived
-                if self.running and sum(_rows(r.items) for r in queue) < self.rows and waited < self.wait_seconds:
+                if self.running and sum(r.rows for r in queue) < self.rows and waited < self.wait_seconds:
                     wake.clear()
                     try:
                         await asyncio.wait_for(wake.wait(), self.wait_seconds - waited)
@@ -108,7 +108,7 @@ class Batcher:
         ordered = sorted(queue, key=lambda request: -request.length)
         batch, count = [], 0
         for request in ordered:
-            size = _rows(request.items)
+            size = request.rows
             if batch and count + size > self.rows:
                 continue
             batch.append(request)
@@ -128,9 +128,9 @@ class Batcher:
                 return
             items = _concatenate([request.items for request in batch])
             self.calls += 1
-            self.rows_sent += _rows(items)
+            self.rows_sent += len(items)
             if self.on_call is not None:
-                self.on_call(_rows(items))
+                self.on_call(len(items))
             try:
                 results = await anyio.to_thread.run_sync(functools.partial(function, items, **options))
             except Exception:
@@ -142,7 +142,7 @@ class Batcher:
                 return
             start = 0
             for request in batch:
-                end = start + _rows(request.items)
+                end = start + request.rows
                 if not request.future.done():
                     request.future.set_result(results[start:end])
                 start = end
@@ -169,10 +169,6 @@ class Batcher:
             return
         if not request.future.done():
             request.future.set_result(result)
-
-
-def _rows(items):
-    return len(items)
 
 
 def _concatenate(parts):

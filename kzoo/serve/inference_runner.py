@@ -93,7 +93,7 @@ class InferenceRunner:
             return await self(method, texts, timeout_ms=timeout_ms, truncate=False, **options)
         with self._client_errors(timeout_ms):
             options = dict(options)
-            max_new_tokens = options.pop("max_new_tokens", None) or (model.max_length if model.seq2seq else 32)
+            max_new_tokens = options.pop("max_new_tokens", None) or model.default_max_new_tokens
             inputs = model.decoding_inputs(texts, max_new_tokens, truncate=False,
                                            target_language=options.pop("target_language", None))
             decoder = min(self.decoders, key=lambda candidate: candidate.load)
@@ -116,9 +116,8 @@ class InferenceRunner:
         """Raises the `ClientError` that decoding `texts` would meet first (a full queue, a text too long), so
         that a stream can still answer it with a status code before it begins."""
         with self._client_errors(None):
-            options = dict(options)
-            self.model.decoding_inputs(texts, options.get("max_new_tokens") or (None if self.model.seq2seq else 32),
-                                       truncate=False, target_language=options.get("target_language"))
+            self.model.decoding_inputs(texts, options.get("max_new_tokens"), truncate=False,
+                                       target_language=options.get("target_language"))
 
     @contextlib.contextmanager
     def _client_errors(self, timeout_ms):

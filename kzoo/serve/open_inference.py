@@ -44,7 +44,12 @@ from importlib import metadata
 import numpy as np
 
 from kzoo.serve.client_error import ClientError
-from kzoo.serve.request_checks import check_texts, decoding_options, describe_problems
+from kzoo.serve.request_checks import (
+    check_batch_size,
+    check_texts,
+    decoding_options,
+    describe_problems,
+)
 from kzoo.serve.schemas import integral
 from kzoo.serve.v2_tensors import HEADER_LENGTH, encode_tensor, split_body, tensor_array
 
@@ -212,15 +217,13 @@ def add_open_inference_routes(app, served):
             raise ClientError(400, f"Model {name!r} ({model.kind}) takes no parameters; received "
                                    f"{sorted(parameters)}.")
         if model.kind == "image_classification":
-            if len(value) > served.limits["max_batch_size"]:
-                raise ClientError(413, f"{len(value)} items exceed max_batch_size={served.limits['max_batch_size']}.",
-                                   "max_batch_size")
+            check_batch_size(len(value), served.limits)
             return _labels(await served.infer(model.classify, value, timeout_ms=timeout_ms))
         check_texts("text", value, served.limits)
         if model.kind == "translation":
             return {"translation": await served.infer.decode(value, timeout_ms=timeout_ms, **options)}
         if model.kind == "language_modeling":
-            options["max_new_tokens"] = options["max_new_tokens"] or min(32, model.max_length - 1)
+            options["max_new_tokens"] = options["max_new_tokens"] or model.default_max_new_tokens
             return {"continuation": await served.infer.decode(value, timeout_ms=timeout_ms, **options)}
         if model.kind == "tagging":
             tags = await served.infer(model.tag, value, truncate=False, timeout_ms=timeout_ms)

@@ -10,11 +10,16 @@ options = decoding_options(request, model, DEFAULT_LIMITS, seq2seq=True)
 from kzoo.serve.client_error import ClientError
 
 
+def check_batch_size(count, limits):
+    """Raises `ClientError` 413 when a request carries more than `max_batch_size` items (texts or images)."""
+    if count > limits["max_batch_size"]:
+        raise ClientError(413, f"{count} items exceed max_batch_size={limits['max_batch_size']}; split the batch.",
+                           "max_batch_size")
+
+
 def check_texts(name, texts, limits):
     """Raises `ClientError` (413 or 422) when `texts` break a limit or hold an empty or invalid string."""
-    if len(texts) > limits["max_batch_size"]:
-        raise ClientError(413, f"{len(texts)} items exceed max_batch_size={limits['max_batch_size']}; split the batch.",
-                           "max_batch_size")
+    check_batch_size(len(texts), limits)
     for index, text in enumerate(texts):
         if not text.strip():
             raise ClientError(422, f"{name}[{index}] is empty; send non-empty strings.")
